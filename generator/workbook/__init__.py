@@ -1,0 +1,26 @@
+"""The .xlsx writer: one module per sheet, assembled here into live-formula workbook bytes."""
+
+from __future__ import annotations
+
+from ..scenario import Scenario
+
+SHEETS = ["Summary", "Inputs", "Models", "Calc", "Sensitivity", "Checks", "Notes"]
+
+
+def build(scenario: Scenario) -> bytes:
+    """The finished workbook (formulas, cached values, fixed metadata) as bytes."""
+    import io
+
+    from . import calc, inputs, models_sheet
+    from .book import Book
+    from .xlsxfile import finalize
+
+    book = Book(SHEETS)
+    inputs.write(book, scenario)
+    calc.write_years(book, scenario)
+    placed_models = models_sheet.write(book, scenario, lambda c: calc.years_cell(book, c),
+                                       lambda c: calc.index_cell(book, c))
+    calc.write(book, scenario, placed_models)
+    buffer = io.BytesIO()
+    book.wb.save(buffer)
+    return finalize(buffer.getvalue(), book.values, title=scenario.name)
