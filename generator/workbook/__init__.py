@@ -11,7 +11,7 @@ def build(scenario: Scenario) -> bytes:
     """The finished workbook (formulas, cached values, fixed metadata) as bytes."""
     import io
 
-    from . import calc, inputs, models_sheet
+    from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
     from .book import Book
     from .xlsxfile import finalize
 
@@ -20,7 +20,11 @@ def build(scenario: Scenario) -> bytes:
     calc.write_years(book, scenario)
     placed_models = models_sheet.write(book, scenario, lambda c: calc.years_cell(book, c),
                                        lambda c: calc.index_cell(book, c))
-    calc.write(book, scenario, placed_models)
+    calc_rows = calc.write(book, scenario, placed_models)
+    sensitivity.write(book, scenario)
+    checks.write(book, scenario, calc_rows)
+    summary.write(book, scenario, calc_rows)
+    notes.write(book, scenario)
     buffer = io.BytesIO()
     book.wb.save(buffer)
     return finalize(buffer.getvalue(), book.values, title=scenario.name)

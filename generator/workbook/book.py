@@ -66,6 +66,8 @@ class Book:
         self.grid: dict[tuple[str, int, int], object] = {}  # every written cell's value
         self.names: dict[str, tuple[str, int, int, int, int]] = {}
         self.inputs: list[tuple[str, str, str]] = []  # (sheet, ref, label) of input cells
+        # (sheet, case) -> a formula area the checks scan for error values
+        self.blocks: dict[tuple[str, str], tuple[int, int, int, int]] = {}
         self.on = sheet_titles[0]
 
     # -- references ----------------------------------------------------------------

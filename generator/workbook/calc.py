@@ -114,6 +114,7 @@ def _case_block(book: Book, scenario: Scenario, case: Case, placed_models: CaseM
         named = key in model.ROWS or key in model.SEAT_ROWS
         if named and (not tag or key in NAMED_IN_CASES):
             book.define(key + tag, SHEET, rows[key], FIRST_COL, rows[key], last)
+    book.blocks[(SHEET, case.name)] = (row, FIRST_COL, row + len(labels) - 1, last)
     return rows, row + len(labels)
 
 

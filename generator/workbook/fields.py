@@ -31,7 +31,7 @@ class Field:
         return f"{low} and {high}" + (", whole" if self.whole else "")
 
 
-RATE = dict(low=-1, high=10, low_open=True)
+RATE = {"low": -1, "high": 10, "low_open": True}
 SCALARS: tuple[Field, ...] = (
     Field("start_year", ("start_year",), "year", "year", 2000, 2100,
           "Calendar year of the first column; catalog prices are this year's list prices.",

@@ -98,6 +98,8 @@ def _case_block(book: Book, scenario: Scenario, case: Case, row: int, base_first
             price_rows[kind].append(row)
             row += 1
         row += 1
+    book.blocks[(SHEET, case.name)] = (first, FIRST_COL, row - 1,
+                                                FIRST_COL + max(len(FIELD_COL), scenario.years))
     return CaseModels(first, price_rows["input"], price_rows["output"]), row
 
 
