@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -25,8 +26,50 @@ def cli() -> None:
     """Turn AI product scenarios into live gross-margin workbooks."""
 
 
-# TODO: register `generate FILE... [-o DIR] [--force]`, `validate FILE...` and
-# `batch DIR [-o DIR] [-j N] [-r] [--force]` here.
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenario files; write nothing."""
+    from generator.api import validate as check
+
+    failed = 0
+    for path in files:
+        try:
+            scenario = check(path)
+        except UnitEconError as error:
+            click.echo(str(error), err=True)
+            failed += 1
+            continue
+        cases = ", ".join(case.name for case in scenario.cases)
+        click.echo(f"{path}: ok ({scenario.name}; {scenario.years} years from "
+                   f"{scenario.start_year}; cases: {cases})")
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", default="output", show_default=True,
+              type=click.Path(path_type=Path), help="Folder for the workbooks.")
+@click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
+def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
+    """Write one workbook per scenario file, OUTPUT/<file stem>.xlsx."""
+    from generator import api
+    from generator.tables import margin_table
+
+    try:
+        pairs = api.plan(files, output)
+    except api.UsageError as error:
+        raise click.UsageError(str(error)) from None
+    failed = 0
+    for source, target in pairs:
+        outcome = api.generate_one(source, target, force=force)
+        if outcome.ok:
+            click.echo(margin_table(outcome))
+            click.echo(f"wrote {outcome.output}", err=True)
+        else:
+            click.echo(outcome.error, err=True)
+            failed += 1
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @cli.command()

@@ -93,7 +93,7 @@ def load(path: Path | str) -> Scenario:
     except IsADirectoryError:
         raise ScenarioErrors([ScenarioError(path, "", None, "expected a file, found a folder")])
     except FileNotFoundError:
-        raise ScenarioErrors([ScenarioError(path, "", None, "expected a file, found nothing")])
+        raise ScenarioErrors([ScenarioError(path, "", None, "expected a scenario file, found no such file")])
     except OSError as exc:
         raise ScenarioErrors([ScenarioError(path, "", None, f"cannot read: {exc.strerror}")])
     return loads(raw, path)

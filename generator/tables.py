@@ -24,3 +24,18 @@ def render_table(
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def percent(value: object) -> str:
+    """0.6123 -> '61.2%'; text such as 'n/a' as it is."""
+    return f"{value:.1%}" if isinstance(value, float) else str(value)
+
+
+def margin_table(outcome) -> str:
+    """Gross margin by year for every case of one generated scenario."""
+    headers = ["case", *(str(year) for year in outcome.years), "first year at target"]
+    first = dict(outcome.first_at_target)
+    rows = [[case, *(percent(m) for m in margins), str(first[case])]
+            for case, margins in outcome.margins]
+    title = f"{outcome.name} ({outcome.source} -> {outcome.output}): gross margin"
+    return title + "\n" + render_table(headers, rows, right_aligned=range(1, len(headers)))

@@ -12,6 +12,7 @@ def build(scenario: Scenario) -> bytes:
     import io
 
     from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
+    from .. import fingerprint
     from .book import Book
     from .xlsxfile import finalize
 
@@ -25,6 +26,10 @@ def build(scenario: Scenario) -> bytes:
     checks.write(book, scenario, calc_rows)
     summary.write(book, scenario, calc_rows)
     notes.write(book, scenario)
+    entries = fingerprint.entries_of(book)
+    fingerprint.write_sheet(book, entries)
+    book.wb.properties.creator = "unitecon"
     buffer = io.BytesIO()
     book.wb.save(buffer)
-    return finalize(buffer.getvalue(), book.values, title=scenario.name)
+    return finalize(buffer.getvalue(), book.values, title=scenario.name,
+                    custom={fingerprint.PROPERTY: fingerprint.digest(entries)})

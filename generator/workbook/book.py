@@ -65,6 +65,7 @@ class Book:
         self.values: dict[str, dict[str, object]] = {title: {} for title in sheet_titles}
         self.grid: dict[tuple[str, int, int], object] = {}  # every written cell's value
         self.names: dict[str, tuple[str, int, int, int, int]] = {}
+        self.ranges: set[str] = set()
         self.inputs: list[tuple[str, str, str]] = []  # (sheet, ref, label) of input cells
         # (sheet, case) -> a formula area the checks scan for error values
         self.blocks: dict[tuple[str, str], tuple[int, int, int, int]] = {}
@@ -99,7 +100,7 @@ class Book:
     def name(self, name: str) -> E:
         """A defined name as a formula operand, with its current value."""
         sheet, row1, col1, row2, col2 = self.names[name]
-        if (row1, col1) == (row2, col2):
+        if name not in self.ranges:
             return E(name, self.grid[(sheet, row1, col1)])
         return E(name, self.span(sheet, row1, col1, row2, col2).value,
                  shape=(row2 - row1 + 1, col2 - col1 + 1))
@@ -107,6 +108,8 @@ class Book:
     def define(self, name: str, sheet: str, row1: int, col1: int,
                row2: int | None = None, col2: int | None = None) -> None:
         """A workbook-scoped defined name over one contiguous absolute range."""
+        if row2 is not None or col2 is not None:
+            self.ranges.add(name)  # a row or column, even when it holds one cell
         row2, col2 = row1 if row2 is None else row2, col1 if col2 is None else col2
         self.names[name] = (sheet, row1, col1, row2, col2)
         target = cell(row1, col1) if (row1, col1) == (row2, col2) else area(row1, col1, row2, col2)

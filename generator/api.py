@@ -1,0 +1,127 @@
+"""The library calls behind the commands: validate, generate and write workbooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UnitEconError
+from .scenario import Scenario, load
+
+
+class UsageError(UnitEconError):
+    """A problem with the command as a whole, found before any work (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one scenario file."""
+
+    source: Path
+    output: Path | None = None
+    name: str = ""
+    years: tuple[int, ...] = ()
+    margins: tuple[tuple[str, tuple], ...] = ()  # (case, gross margin per year)
+    first_at_target: tuple[tuple[str, object], ...] = ()
+    error: str | None = None
+    details: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def output_path(source: Path, out_dir: Path, root: Path | None = None) -> Path:
+    """out_dir/<stem>.xlsx, mirroring the source's folder below `root` when given."""
+    relative = source.parent.relative_to(root) if root is not None else Path()
+    return out_dir / relative / f"{source.stem}.xlsx"
+
+
+def plan(sources: Iterable[Path], out_dir: Path, root: Path | None = None,
+         reserved: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
+    """Pair each source with its output; raise UsageError where the outputs cannot work."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: the output folder is a file")
+    taken: dict[Path, Path] = {Path(p).resolve(): Path(p) for p in reserved}
+    pairs = []
+    for source in sources:
+        target = output_path(source, out_dir, root)
+        key = target.resolve()
+        if key in taken:
+            raise UsageError(f"{source} and {taken[key]} would both write {target}")
+        taken[key] = source
+        pairs.append((source, target))
+    return pairs
+
+
+def validate(path: Path) -> Scenario:
+    """Load and check one scenario; raise ScenarioErrors."""
+    return load(path)
+
+
+def write_workbook(scenario: Scenario, path: Path, *, force: bool = False) -> Path:
+    """Build the workbook and write it atomically, unless that would lose someone's edits."""
+    from .fingerprint import check_replaceable
+    from .fsutil import remove_stale_temps, write_atomic
+    from .workbook import build
+
+    data = build(scenario)
+    if not force:
+        check_replaceable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import OutputError
+
+        raise OutputError(f"{path.parent}: cannot create the folder: {exc.strerror}") from None
+    remove_stale_temps(path.parent)
+    write_atomic(path, data)
+    return path
+
+
+def generate_one(source: Path, target: Path, *, force: bool = False) -> Outcome:
+    """Validate, build and write one workbook; a user error becomes an Outcome, not a raise."""
+    from . import model
+
+    try:
+        scenario = load(source)
+        write_workbook(scenario, target, force=force)
+    except UnitEconError as error:
+        return Outcome(source=source, error=str(error))
+    years = tuple(range(scenario.start_year, scenario.start_year + scenario.years))
+    margins = tuple((case.name, tuple(model.rows(scenario, case.name)["gross_margin"]))
+                    for case in scenario.cases)
+    first = tuple((case.name, model.first_year_at_target(scenario, case.name))
+                  for case in scenario.cases)
+    return Outcome(source=source, output=target, name=scenario.name, years=years,
+                   margins=margins, first_at_target=first,
+                   details=_details(scenario))
+
+
+def _details(scenario: Scenario) -> dict:
+    """Plain figures the portfolio summary needs (picklable, no workbook objects)."""
+    from . import model
+
+    base = model.rows(scenario, "base")
+    last = scenario.years - 1
+    worst = None
+    for case in scenario.cases:
+        margin = model.rows(scenario, case.name)["gross_margin"][last]
+        if isinstance(margin, float) and (worst is None or margin < worst[1]):
+            worst = (case.name, margin)
+    revenue, inference = base["revenue_per_seat"][last], base["inference_cost_per_seat"][last]
+    return {
+        "start_year": scenario.start_year,
+        "price_per_seat_month": scenario.base.pricing.price_per_seat_month,
+        "target_gross_margin": scenario.base.target_gross_margin,
+        "currency": scenario.currency,
+        "worst_case": worst,
+        "inference_share_last_year": inference / revenue if revenue > 1e-12 else "n/a",
+    }
+
+
+def generate(sources: Iterable[Path], out_dir: Path, *, force: bool = False) -> Iterator[Outcome]:
+    """One workbook per scenario file, each independent of the others' failures."""
+    for source, target in plan(sources, out_dir):
+        yield generate_one(source, target, force=force)

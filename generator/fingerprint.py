@@ -1,0 +1,96 @@
+"""A workbook's record of its input cells, so that a re-run never overwrites an investor's edits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .errors import EditedWorkbookError
+
+SHEET = "_fingerprint"
+PROPERTY = "unitecon_fingerprint"
+
+
+def digest(entries: list[tuple[str, str, str, object]]) -> str:
+    """SHA-256 over (label, sheet, cell, content) of every input cell."""
+    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
+
+
+def write_sheet(book, entries: list[tuple[str, str, str, object]]) -> None:
+    """A very hidden sheet listing each input cell and what it held when generated."""
+    sheet = book.wb.create_sheet(SHEET)
+    sheet.sheet_state = "veryHidden"
+    sheet.append(["input", "sheet", "cell", "content as generated"])
+    for label, sheet_title, ref, content in entries:
+        row = len(sheet["A"]) + 1
+        for column, value in enumerate((label, sheet_title, ref, content), start=1):
+            target = sheet.cell(row=row, column=column, value=value)
+            if isinstance(value, str):
+                target.data_type = "s"
+
+
+def entries_of(book) -> list[tuple[str, str, str, object]]:
+    """What every input cell of a built workbook holds: its value, or its formula text."""
+    out = []
+    for sheet, ref, label in book.inputs:
+        content = book.sheets[sheet][ref].value
+        out.append((label, sheet, ref, content))
+    return out
+
+
+def edited_inputs(path: Path) -> list[str]:
+    """The labels of input cells whose content differs from the record (empty: unedited).
+
+    A file that is not a readable unitecon workbook counts as edited as a whole."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return ["(the file is not a readable workbook)"]
+    try:
+        if SHEET not in wb.sheetnames:
+            return ["(the file is not a unitecon workbook)"]
+        record = [row for row in wb[SHEET].iter_rows(min_row=2, values_only=True)]
+        cells: dict[str, dict[str, object]] = {}
+        changed = []
+        for label, sheet_title, ref, content in record:
+            if sheet_title not in wb.sheetnames:
+                changed.append(label)
+                continue
+            if sheet_title not in cells:
+                cells[sheet_title] = _contents(wb[sheet_title])
+            if not _same(cells[sheet_title].get(ref), content):
+                changed.append(label)
+        return changed
+    finally:
+        wb.close()
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise EditedWorkbookError when `path` exists and its inputs were edited."""
+    if not path.exists():
+        return
+    changed = edited_inputs(path)
+    if changed:
+        raise EditedWorkbookError(path, changed)
+
+
+def _contents(sheet) -> dict[str, object]:
+    from openpyxl.utils import get_column_letter
+
+    out = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if getattr(cell, "value", None) is not None:
+                out[f"{get_column_letter(cell.column)}{cell.row}"] = cell.value
+    return out
+
+
+def _same(current: object, recorded: object) -> bool:
+    if isinstance(current, (int, float)) and isinstance(recorded, (int, float)):
+        return float(current) == float(recorded) and not isinstance(current, bool)
+    return current == recorded
