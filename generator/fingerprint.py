@@ -22,8 +22,7 @@ def write_sheet(book, entries: list[tuple[str, str, str, object]]) -> None:
     sheet = book.wb.create_sheet(SHEET)
     sheet.sheet_state = "veryHidden"
     sheet.append(["input", "sheet", "cell", "content as generated"])
-    for label, sheet_title, ref, content in entries:
-        row = len(sheet["A"]) + 1
+    for row, (label, sheet_title, ref, content) in enumerate(entries, start=2):
         for column, value in enumerate((label, sheet_title, ref, content), start=1):
             target = sheet.cell(row=row, column=column, value=value)
             if isinstance(value, str):

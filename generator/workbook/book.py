@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import copy
+
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -66,6 +68,7 @@ class Book:
         self.grid: dict[tuple[str, int, int], object] = {}  # every written cell's value
         self.names: dict[str, tuple[str, int, int, int, int]] = {}
         self.ranges: set[str] = set()
+        self._styles: dict[tuple, object] = {}
         self.inputs: list[tuple[str, str, str]] = []  # (sheet, ref, label) of input cells
         # (sheet, case) -> a formula area the checks scan for error values
         self.blocks: dict[tuple[str, str], tuple[int, int, int, int]] = {}
@@ -116,6 +119,17 @@ class Book:
         self.wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{target}")
 
     # -- writing -------------------------------------------------------------------
+    def _style(self, target, key: tuple, **attributes) -> None:
+        """Apply a style, reusing the first cell's style record: openpyxl hashes every style
+        object it is given, which would otherwise dominate the time to build a workbook."""
+        cached = self._styles.get(key)
+        if cached is None:
+            for attribute, value in attributes.items():
+                setattr(target, attribute, value)
+            self._styles[key] = copy(target._style)
+        else:
+            target._style = copy(cached)
+
     def input(self, sheet: str, row: int, column: int, value, fmt: str, label: str,
               note: str | None = None) -> E:
         """An input cell: blue on light yellow, remembered for the fingerprint."""
@@ -125,8 +139,8 @@ class Book:
             target.data_type = "s"
         else:
             target.value = value
-        target.font, target.fill, target.border = INPUT_FONT, INPUT_FILL, BOX
-        target.number_format = FORMATS[fmt]
+        self._style(target, ("input", fmt), font=INPUT_FONT, fill=INPUT_FILL, border=BOX,
+                    number_format=FORMATS[fmt])
         if note:
             target.comment = Comment(note, "unitecon")
         self.grid[(sheet, row, column)] = value
@@ -136,7 +150,7 @@ class Book:
     def constant(self, sheet: str, row: int, column: int, value: float, fmt: str) -> None:
         """A fixed number that is part of the method, not an assumption (grey, not an input)."""
         target = self.sheets[sheet].cell(row=row, column=column, value=value)
-        target.font, target.number_format = NOTE_FONT, FORMATS[fmt]
+        self._style(target, ("constant", fmt), font=NOTE_FONT, number_format=FORMATS[fmt])
         self.grid[(sheet, row, column)] = value
 
     def formula(self, sheet: str, row: int, column: int, expr: E, fmt: str = "general", *,
@@ -146,8 +160,7 @@ class Book:
             raise AssertionError(f"{sheet}!{col(column)}{row}: ={expr.text} gives {expr.value!r}")
         target = self.sheets[sheet].cell(row=row, column=column)
         target.value = "=" + expr.text
-        target.font = font
-        target.number_format = FORMATS[fmt]
+        self._style(target, ("formula", id(font), fmt), font=font, number_format=FORMATS[fmt])
         value = expr.value
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -163,13 +176,13 @@ class Book:
         target = self.sheets[sheet].cell(row=row, column=column)
         target.value = text
         target.data_type = "s"
-        if text[:1] in "=+-@":
-            target.quotePrefix = True
-        target.font = font
+        attributes = {"font": font, "quotePrefix": text[:1] in "=+-@"}
         if fill is not None:
-            target.fill = fill
+            attributes["fill"] = fill
         if wrap:
-            target.alignment = WRAP
+            attributes["alignment"] = WRAP
+        self._style(target, ("text", id(font), id(fill), wrap, attributes["quotePrefix"]),
+                    **attributes)
         self.grid[(sheet, row, column)] = text
 
     def header(self, sheet: str, row: int, column: int, text: str) -> None:
