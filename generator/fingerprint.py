@@ -10,6 +10,7 @@ from .errors import EditedWorkbookError
 
 SHEET = "_fingerprint"
 PROPERTY = "unitecon_fingerprint"
+VIEW_INPUTS = {"active_case"}  # choosing what to look at is not an edit of the model
 
 
 def digest(entries: list[tuple[str, str, str, object]]) -> str:
@@ -33,6 +34,8 @@ def entries_of(book) -> list[tuple[str, str, str, object]]:
     """What every input cell of a built workbook holds: its value, or its formula text."""
     out = []
     for sheet, ref, label in book.inputs:
+        if label in VIEW_INPUTS:
+            continue
         content = book.sheets[sheet][ref].value
         out.append((label, sheet, ref, content))
     return out

@@ -26,6 +26,9 @@ _CUSTOM_REL = _NS_REL + "/custom-properties"
 _CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _CUSTOM_PART = "docProps/custom.xml"
 _CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+_NS_DC = "http://purl.org/dc/elements/1.1/"
+_NS_DCTERMS = "http://purl.org/dc/terms/"
+_NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 # A formula cell as openpyxl writes it: <c r=.. [s=..]><f>text</f><v /></c>; the etree
 # writer emits <v />, the lxml one <v></v> or <v/>, and a finalized file has <v>x</v>.
@@ -174,13 +177,16 @@ def _full_calc_on_load(xml: bytes) -> bytes:
 
 def _core_properties(xml: bytes, title: str) -> bytes:
     text = xml.decode("utf-8")
+    # openpyxl's lxml writer declares namespaces on each element, not on the root, so the
+    # replacements declare their own (a repeated declaration of the same URI is harmless).
     for tag in ("dcterms:created", "dcterms:modified"):
-        element = f'<{tag} xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</{tag}>'
+        element = (f'<{tag} xmlns:dcterms="{_NS_DCTERMS}" xmlns:xsi="{_NS_XSI}" '
+                   f'xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</{tag}>')
         text, found = re.subn(rf"<{tag}\b[^>]*>[^<]*</{tag}>|<{tag}\b[^>]*/>", element, text)
         if not found:
             text = text.replace("</cp:coreProperties>", element + "</cp:coreProperties>")
     if title:
-        element = f"<dc:title>{escape(title)}</dc:title>"
+        element = f'<dc:title xmlns:dc="{_NS_DC}">{escape(title)}</dc:title>'
         text, found = re.subn(r"<dc:title\b[^>]*>[^<]*</dc:title>|<dc:title\s*/>", element, text)
         if not found:
             text = text.replace("</cp:coreProperties>", element + "</cp:coreProperties>")
