@@ -111,8 +111,8 @@ def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) 
     _charts(book, scenario, places)
     sheet.freeze_panes = sheet.cell(row=CHECKS_ROW + 1, column=2).coordinate
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # one printed page, charts included
 
 
 def _top(book: Book, scenario: Scenario, places: Layout) -> None:
