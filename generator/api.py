@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UnitEconError
 from .scenario import Scenario, load
+
+if TYPE_CHECKING:
+    from .parallel import Batch
 
 
 class UsageError(UnitEconError):
@@ -125,3 +129,40 @@ def generate(sources: Iterable[Path], out_dir: Path, *, force: bool = False) -> 
     """One workbook per scenario file, each independent of the others' failures."""
     for source, target in plan(sources, out_dir):
         yield generate_one(source, target, force=force)
+
+
+def scenario_files(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """The *.yaml and *.yml files of a folder (and its sub-folders when recursive), by path."""
+    from .parallel import scenario_files as found
+
+    return found(folder, recursive=recursive)
+
+
+def batch(sources: Iterable[Path], out_dir: Path, jobs: int | None = None, *,
+          force: bool = False, root: Path | None = None) -> Batch:
+    """Generate every scenario in worker processes; iterate the result for Outcomes as they finish.
+
+    Outputs mirror each source's folder below `root` (when given). Raises UsageError,
+    before any work, where outputs would clash (the portfolio workbook included).
+    `stop()` on the result ends the workers early and returns the outcomes that
+    finished meanwhile."""
+    from .parallel import Batch, default_jobs
+    from .portfolio import FILE_NAME
+
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"jobs must be at least 1, not {jobs}")
+    sources, out_dir = [Path(source) for source in sources], Path(out_dir)
+    root = None if root is None else Path(root)
+    portfolio = out_dir / FILE_NAME
+    for source in sources:
+        if output_path(source, out_dir, root).resolve() == portfolio.resolve():
+            raise UsageError(f"{source}: its workbook would replace the portfolio workbook "
+                             f"{portfolio}; rename the file")
+    return Batch(plan(sources, out_dir, root), jobs or default_jobs(), force=force)
+
+
+def write_portfolio(outcomes: Iterable[Outcome], out_dir: Path, root: Path | None = None) -> Path:
+    """OUT/portfolio.xlsx: one row per scenario of a batch (a snapshot, written atomically)."""
+    from .portfolio import write
+
+    return write(outcomes, out_dir, root)

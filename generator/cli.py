@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -70,6 +72,104 @@ def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
             click.echo(outcome.error, err=True)
             failed += 1
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command(short_help="Every scenario in DIR, in parallel, plus portfolio.xlsx.")
+@click.argument("folder", metavar="DIR",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", default="output", show_default=True,
+              type=click.Path(path_type=Path), help="Folder for the workbooks and portfolio.xlsx.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes.  [default: one per core]")
+@click.option("-r", "--recursive", is_flag=True,
+              help="Include sub-folders, mirrored under OUTPUT.")
+@click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
+def batch(folder: Path, output: Path, jobs: int | None, recursive: bool, force: bool) -> None:
+    """Write a workbook for every *.yaml/*.yml in DIR, in parallel, plus OUTPUT/portfolio.xlsx.
+
+    Files and folders whose names start with a dot are skipped. A bad file is
+    reported and the others are still written (exit 1). DIR that is
+    missing or not a folder, -o naming a file, -j below 1 and two files that would
+    write the same workbook (a.yaml and a.yml, or a scenario named portfolio) are
+    usage errors (exit 2) found before any work. Ctrl-C stops after the workbooks
+    being written (exit 130).
+    """
+    from generator import api
+    from generator.portfolio import FILE_NAME
+
+    try:
+        sources = api.scenario_files(folder, recursive=recursive)
+        if not sources:
+            hint = "" if recursive else " (-r includes sub-folders)"
+            raise api.UsageError(f"{folder}: no *.yaml or *.yml files{hint}")
+        run = api.batch(sources, output, jobs, force=force, root=folder)
+    except api.UsageError as error:
+        raise click.UsageError(str(error)) from None
+    outcomes = []
+    try:
+        results = iter(run)  # starts the workers, before the progress bar's thread
+        with _progress(len(run)) as report:
+            for outcome in results:
+                outcomes.append(outcome)
+                report(outcome)
+        portfolio = api.write_portfolio(outcomes, output, root=folder)
+    except KeyboardInterrupt:
+        outcomes += run.stop()
+        written = sum(outcome.ok for outcome in outcomes)
+        click.echo(f"interrupted: {written} of {len(run)} workbooks written; "
+                   f"{output / FILE_NAME} not updated", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except UnitEconError as error:  # the portfolio could not be written
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(_portfolio_table(outcomes))
+    failed = sum(not outcome.ok for outcome in outcomes)
+    click.echo(f"wrote {len(outcomes) - failed} workbooks and {portfolio}"
+               + (f"; {failed} file(s) failed" if failed else ""), err=True)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable]:
+    """Report each outcome: a progress bar on a terminal, else one line per file."""
+    if not sys.stderr.isatty():
+        done = 0
+
+        def line(outcome) -> None:
+            nonlocal done
+            done += 1
+            text = f"wrote {outcome.output}" if outcome.ok else outcome.error
+            click.echo(f"[{done}/{total}] {text}", err=True)
+
+        yield line
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="workbook", file=sys.stderr, dynamic_ncols=True) as bar:
+
+        def tick(outcome) -> None:
+            if not outcome.ok:
+                bar.write(outcome.error, file=sys.stderr)
+            bar.update()
+
+        yield tick
+
+
+def _portfolio_table(outcomes: list) -> str:
+    from generator.tables import percent, render_table
+
+    headers = ("file", "scenario", "years", "margin first year", "margin last year",
+               "first year at target")
+    rows = []
+    for outcome in sorted(outcomes, key=lambda o: o.source.parts):
+        if outcome.ok:
+            base = dict(outcome.margins)["base"]
+            rows.append((str(outcome.source), outcome.name,
+                         f"{outcome.years[0]}-{outcome.years[-1]}", percent(base[0]),
+                         percent(base[-1]), str(dict(outcome.first_at_target)["base"])))
+        else:
+            rows.append((str(outcome.source), "(failed)", "", "", "", ""))
+    return "base-case gross margin\n" + render_table(headers, rows, right_aligned=(3, 4, 5))
 
 
 @cli.command()
