@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from .. import model
 from ..model import MONTHS, PER_MILLION, ZERO
 from ..scenario import Case, Scenario
@@ -188,5 +190,5 @@ def _year_formulas(book: Book, case: Case, placed_models: CaseModels, column: in
         <= AGREEMENT * MAX(ABS(here("revenue_per_seat")), 1),
     }
     for index in range(len(case.models)):
-        formulas[f"call_{index}"] = (lambda i: lambda: call(i))(index)
+        formulas[f"call_{index}"] = partial(call, index)
     return formulas

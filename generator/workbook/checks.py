@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from ..scenario import Scenario
 from .book import CHECK_FILL, NOTE_FONT, SECTION_FONT, TITLE_FONT, Book
-from .expr import ABS, AND, COLUMNS, COUNT, COUNTIF, IF, INT, ISERROR, ISNUMBER, MAX, MIN, NOT
-from .expr import ROWS, SUM, E
+from .expr import (
+    ABS,
+    AND,
+    COLUMNS,
+    COUNT,
+    COUNTIF,
+    IF,
+    IFERROR,
+    INT,
+    ISERROR,
+    ISNUMBER,
+    MAX,
+    MIN,
+    NOT,
+    ROWS,
+    SUM,
+    E,
+)
 from .fields import CURVE, MODEL_FIELDS, Field, suffix
 from .inputs import fields_for
 
@@ -29,7 +45,9 @@ def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) 
         for index, case in enumerate(scenario.cases):
             expr = build(case, index)
             if expr is not None:
-                book.formula(SHEET, row, FIRST_COL + index, expr, "bool")
+                # a garbage input (text, a zero factor) fails its check instead of
+                # turning it, and with it checks_ok, into an error value
+                book.formula(SHEET, row, FIRST_COL + index, IFERROR(expr, False), "bool")
                 book.sheets[SHEET].cell(row=row, column=FIRST_COL + index).fill = CHECK_FILL
         row += 1
     last_col = FIRST_COL + len(scenario.cases) - 1
@@ -53,6 +71,18 @@ def _range_in(r: E, low: float, high: float, count: E) -> E:
     return IF(COUNT(r).ne(count), False, AND(MIN(r) >= low, MAX(r) <= high))
 
 
+def _named_in(book: Book, name: str, low: float, high: float, count) -> E:
+    """Every cell of a named row or column (`count`: ROWS or COLUMNS) is inside [low, high]."""
+    r = book.name(name)
+    return _range_in(r, low, high, count(r))
+
+
+def _year_check(book: Book) -> E:
+    year, first = book.name("sensitivity_year"), book.name("start_year")
+    last = first + COLUMNS(book.name("years")) - 1
+    return IF(ISNUMBER(year), AND(year >= first, year <= last, INT(year).eq(year)), False)
+
+
 def _rows(book: Book, scenario: Scenario, calc_rows):
     names = book.names
 
@@ -69,20 +99,15 @@ def _rows(book: Book, scenario: Scenario, calc_rows):
                 lambda case, _, n=name: _decline_check(book.name(n + suffix(case.name))))
         else:
             yield f"models[].{key} is >= {low:g} and <= {high:g}", (
-                lambda case, _, n=name, lo=low, hi=high: (
-                    lambda r: _range_in(r, lo, hi, ROWS(r)))(book.name(n + suffix(case.name))))
-    yield "price curve decline factors are >= 0.01 and <= 1000", lambda case, _: (
-        lambda r: _range_in(r, 0.01, 1000, COLUMNS(r)))(
-            book.name("curve_decline_factor" + suffix(case.name)))
-    yield "sensitivity decline factors are >= 0.01 and <= 1000", _base_only(lambda: (
-        lambda r: _range_in(r, 0.01, 1000, ROWS(r)))(book.name("sensitivity_decline_factors")))
-    yield "sensitivity reasoning multipliers are >= 1 and <= 1000", _base_only(lambda: (
-        lambda r: _range_in(r, 1, 1000, COLUMNS(r)))(
-            book.name("sensitivity_reasoning_multipliers")))
-    yield "sensitivity year is a year of the horizon", _base_only(lambda: (
-        lambda y: IF(ISNUMBER(y), AND(y >= book.name("start_year"),
-                                      y <= book.name("start_year") + COLUMNS(book.name("years"))
-                                      - 1, INT(y).eq(y)), False))(book.name("sensitivity_year")))
+                lambda case, _, n=name, lo=low, hi=high: _named_in(
+                    book, n + suffix(case.name), lo, hi, ROWS))
+    yield "price curve decline factors are >= 0.01 and <= 1000", lambda case, _: _named_in(
+        book, "curve_decline_factor" + suffix(case.name), 0.01, 1000, COLUMNS)
+    yield "sensitivity decline factors are >= 0.01 and <= 1000", _base_only(
+        lambda: _named_in(book, "sensitivity_decline_factors", 0.01, 1000, ROWS))
+    yield "sensitivity reasoning multipliers are >= 1 and <= 1000", _base_only(
+        lambda: _named_in(book, "sensitivity_reasoning_multipliers", 1, 1000, COLUMNS))
+    yield "sensitivity year is a year of the horizon", _base_only(lambda: _year_check(book))
     yield "revenue - COGS = gross profit, every year", lambda case, _: AND(
         _calc_row(book, scenario, calc_rows[case.name]["identity_ok"]))
     for sheet in dict.fromkeys(sheet for sheet, _case in book.blocks):

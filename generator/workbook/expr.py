@@ -20,6 +20,8 @@ class ErrorValue:
 VALUE_ERROR = ErrorValue("#VALUE!")
 DIV_ERROR = ErrorValue("#DIV/0!")
 NA_ERROR = ErrorValue("#N/A")
+NUM_ERROR = ErrorValue("#NUM!")
+REF_ERROR = ErrorValue("#REF!")
 
 ATOM, POW, MUL, ADD, CMP = 0, 1, 2, 3, 4  # Excel precedence, tightest first
 
@@ -30,7 +32,7 @@ class E:
     A range has `value` as a list of rows (each a list of cell values).
     """
 
-    __slots__ = ("text", "value", "prec", "shape")
+    __slots__ = ("prec", "shape", "text", "value")
 
     def __init__(self, text: str, value, prec: int = ATOM, shape: tuple[int, int] | None = None):
         self.text, self.value, self.prec, self.shape = text, value, prec, shape
@@ -94,6 +96,8 @@ def lift(value) -> E:
         return E('"' + value.replace('"', '""') + '"', value)
     if isinstance(value, int):
         return E(str(value), value)
+    if not math.isfinite(value):  # would be written as NAN or INF: a #NAME? in the file
+        raise ValueError(f"{value!r} cannot be a formula literal")
     return E(repr(float(value)).upper(), float(value))
 
 
@@ -138,7 +142,9 @@ def _divide(a, b):
 
 
 def _power(a, b):
-    return float(a) ** b
+    result = float(a) ** b
+    # Python gives a complex number for a negative base and a fractional exponent
+    return NUM_ERROR if isinstance(result, complex) else result
 
 
 def _rank(value) -> int:
@@ -282,6 +288,12 @@ def ISERROR(arg: E) -> E:
     return _call("ISERROR", [arg], isinstance(arg.value, ErrorValue))
 
 
+def IFERROR(arg, fallback) -> E:
+    arg, fallback = lift(arg), lift(fallback)
+    value = fallback.value if isinstance(arg.value, ErrorValue) else arg.value
+    return _call("IFERROR", [arg, fallback], value)
+
+
 def _unary(name: str, fn: Callable) -> Callable[[E], E]:
     def function(arg) -> E:
         arg = lift(arg)
@@ -337,5 +349,8 @@ def INDEX(rng: E, row, column) -> E:
     if isinstance(r, ErrorValue) or isinstance(c, ErrorValue):
         value = r if isinstance(r, ErrorValue) else c
     else:
-        value = rng.value[int(r) - 1][int(c) - 1]
+        r, c = int(r), int(c)
+        inside = 1 <= r <= len(rng.value) and 1 <= c <= len(rng.value[0])
+        # Python would wrap a 0 or negative position around to the end of the range
+        value = rng.value[r - 1][c - 1] if inside else REF_ERROR
     return _call("INDEX", [rng, row, column], value)
