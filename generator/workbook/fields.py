@@ -86,14 +86,14 @@ MODEL_FIELDS = (
     ("model_input_price", "input_price", "input_price", "Input {cur}/Mtok", "price", 0, 1e4),
     ("model_output_price", "output_price", "output_price", "Output {cur}/Mtok", "price", 0, 1e4),
     ("model_cached_input_discount", "cached_input_discount", "cached_input_discount",
-     "Cached input discount", "pct", 0, 1),
+     "Cache discount", "pct", 0, 1),
     ("model_batch_discount", "batch_discount", "batch_discount", "Batch discount", "pct", 0, 1),
     ("model_decline_factor", "decline_factor", "annual_decline_factor", "Decline factor",
      "factor", 0.01, 1000),
     ("model_floor_input_price", "floor_input_price", "floor_input_price",
-     "Floor input {cur}/Mtok", "price", 0, 1e4),
+     "Floor in {cur}/Mtok", "price", 0, 1e4),
     ("model_floor_output_price", "floor_output_price", "floor_output_price",
-     "Floor output {cur}/Mtok", "price", 0, 1e4),
+     "Floor out {cur}/Mtok", "price", 0, 1e4),
 )
 CURVE = "curve"  # a model's decline factor cell when the model follows the price curve
 

@@ -43,7 +43,7 @@ def write(book: Book, scenario: Scenario, years: Callable[[int], E],
                                              year_index)
         row += 1
     book.sheets[SHEET].freeze_panes = "C5"
-    book.widths(SHEET, {1: 40, 2: 22, **{FIRST_COL + i: 15 for i in range(max(8, scenario.years))}})
+    book.widths(SHEET, {1: 40, 2: 22, **{FIRST_COL + i: 18 for i in range(max(8, scenario.years))}})
     return placed
 
 
