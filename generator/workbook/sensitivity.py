@@ -69,7 +69,9 @@ def write(book: Book, scenario: Scenario) -> None:
     book.text(SHEET, last_row + 2, 1, "Bold underlined: at or above the target gross margin "
                                       "(Inputs: target_gross_margin).", font=NOTE_FONT)
     sheet.freeze_panes = sheet.cell(row=first_row, column=GRID_COL).coordinate
-    book.widths(SHEET, {1: 34, 2: 14, **{GRID_COL + j: 12 for j in range(len(multipliers))}})
+    helper_cols = range(helper_col, helper_col + 3 * len(scenario.base.models) + 2)
+    book.widths(SHEET, {1: 34, 2: 14, **{GRID_COL + j: 12 for j in range(len(multipliers))},
+                        **{column: 24 for column in helper_cols}})
 
 
 def _year_block(book: Book, scenario: Scenario) -> dict[str, E]:
