@@ -50,13 +50,18 @@ class OutputError(UnitEconError):
 
 
 class EditedWorkbookError(UnitEconError):
-    """The workbook to replace was edited since it was generated."""
+    """The workbook to replace was edited since it was generated, or unitecon never wrote it."""
 
-    def __init__(self, path: Path, changed: list[str]):
+    def __init__(self, path: Path, changed: list[str], foreign: str | None = None):
         self.path = path
         self.changed = changed
-        shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+        self.foreign = foreign  # why the file is not one of ours, e.g. "not a workbook"
+        if foreign:
+            what = foreign
+        else:
+            more = len(changed) - 10
+            shown = ", ".join(changed[:10]) + (f" and {more} more" if more > 0 else "")
+            what = f"edited since it was generated (changed inputs: {shown})"
         super().__init__(
-            f"{path}: edited since it was generated (changed inputs: {shown}); "
-            "not replaced. Use --force to overwrite it, or -o to write elsewhere."
+            f"{path}: {what}; not replaced. Use --force to overwrite it, or -o to write elsewhere."
         )

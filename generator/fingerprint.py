@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .errors import EditedWorkbookError
+from .errors import EditedWorkbookError, OutputError
 
 SHEET = "_fingerprint"
 PROPERTY = "unitecon_fingerprint"
@@ -41,39 +41,50 @@ def entries_of(book) -> list[tuple[str, str, str, object]]:
     return out
 
 
+_NOT_READABLE = "not a workbook unitecon wrote (it cannot be read as .xlsx)"
+_NOT_OURS = "a workbook unitecon did not write (it has no record of its inputs)"
+
+
 def edited_inputs(path: Path) -> list[str]:
     """The labels of input cells whose content differs from the record (empty: unedited).
 
-    A file that is not a readable unitecon workbook counts as edited as a whole."""
-    import zipfile
+    Raise EditedWorkbookError for a file unitecon did not write (nothing to compare)."""
+    try:
+        return _compare(path)
+    except EditedWorkbookError:
+        raise
+    except Exception:  # noqa: BLE001 - zipfile, zlib, XML parsers, openpyxl: any of them
+        raise EditedWorkbookError(path, [], foreign=_NOT_READABLE) from None
 
+
+def _compare(path: Path) -> list[str]:
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return ["(the file is not a readable workbook)"]
+    wb = load_workbook(path, read_only=True, data_only=False)
     try:
         if SHEET not in wb.sheetnames:
-            return ["(the file is not a unitecon workbook)"]
-        record = [row for row in wb[SHEET].iter_rows(min_row=2, values_only=True)]
+            raise EditedWorkbookError(path, [], foreign=_NOT_OURS)
         cells: dict[str, dict[str, object]] = {}
         changed = []
-        for label, sheet_title, ref, content in record:
+        for row in wb[SHEET].iter_rows(min_row=2, values_only=True):
+            label, sheet_title, ref, content = (tuple(row) + (None,) * 4)[:4]
             if sheet_title not in wb.sheetnames:
-                changed.append(label)
+                changed.append(str(label))
                 continue
             if sheet_title not in cells:
                 cells[sheet_title] = _contents(wb[sheet_title])
             if not _same(cells[sheet_title].get(ref), content):
-                changed.append(label)
+                changed.append(str(label))
         return changed
     finally:
         wb.close()
 
 
 def check_replaceable(path: Path) -> None:
-    """Raise EditedWorkbookError when `path` exists and its inputs were edited."""
+    """Raise EditedWorkbookError when `path` exists and was edited or is not ours;
+    OutputError when it is a folder."""
+    if path.is_dir():
+        raise OutputError(f"{path}: cannot write: the path is a folder")
     if not path.exists():
         return
     changed = edited_inputs(path)

@@ -89,7 +89,9 @@ def load(path: Path | str) -> Scenario:
     """Read and validate one scenario file; raise ScenarioErrors listing every problem."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            # Never more than the limit allows: the path may be /dev/zero or a huge file.
+            raw = file.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
         raise ScenarioErrors([ScenarioError(path, "", None, "expected a file, found a folder")])
     except FileNotFoundError:
@@ -102,12 +104,16 @@ def load(path: Path | str) -> Scenario:
 def loads(raw: bytes, path: Path) -> Scenario:
     """Validate scenario bytes; `path` names the file in messages."""
     if len(raw) > MAX_FILE_BYTES:
+        found = f"{len(raw):,}" if len(raw) > MAX_FILE_BYTES + 1 else "more"
         raise ScenarioErrors([ScenarioError(
-            path, "", None, f"expected at most {MAX_FILE_BYTES:,} bytes, found {len(raw):,}")])
+            path, "", None, f"expected at most {MAX_FILE_BYTES:,} bytes, found {found}")])
     text = _decode(raw, path)
     doc = parse(text, path)
     if not isinstance(doc.data, dict):
-        found = "an empty file" if doc.data is None else f"{_kind(doc.data)}"
+        if doc.data is None:
+            found = "an empty file" if not text.strip() else "no fields (only comments or null)"
+        else:
+            found = _kind(doc.data)
         raise ScenarioErrors([ScenarioError(path, "", doc.line(()) or 1,
                                             f"expected a mapping of scenario fields, found {found}")])
     spec = _validate(doc, path)
@@ -256,8 +262,16 @@ def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems
         target = spec.target_gross_margin
         overrides.add(("target_gross_margin",))
     models = list(base.models)
+    named: dict[int, str] = {}
     for model_name, fields in (spec.models or {}).items():
         index = by_name.get(model_name.lower())
+        if index is not None and index in named:
+            problems.add(at + ("models", model_name),
+                         f"expected each model once, found {model_name!r} again "
+                         f"(also {named[index]!r})")
+            continue
+        if index is not None:
+            named[index] = model_name
         if index is None:
             import difflib
 
@@ -308,9 +322,9 @@ def _defaults(spec) -> list[tuple[str, object]]:
         for field, info in type(model).model_fields.items():
             value = getattr(model, field)
             where = f"{prefix}{field}"
-            if field not in model.model_fields_set and not info.is_required():
-                if value is not None and not isinstance(value, (BaseModel, dict)):
-                    out.append((where, value))
+            left_out = field not in model.model_fields_set and not info.is_required()
+            if left_out and value is not None and not isinstance(value, (BaseModel, dict)):
+                out.append((where, value))
             if isinstance(value, BaseModel) and field != "cases":
                 walk(value, where + ".")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
@@ -32,7 +32,7 @@ def _curve_kind(value: object) -> str:
 
 
 CurveFactor = Annotated[
-    Union[Annotated[Factor, Tag("number")], Annotated[FactorList, Tag("list")]],
+    Annotated[Factor, Tag("number")] | Annotated[FactorList, Tag("list")],
     Discriminator(_curve_kind),
 ]
 

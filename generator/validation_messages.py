@@ -45,6 +45,8 @@ def _problem(error: dict, key: Key, doc: Document, root) -> str:
     if kind == "missing":
         return "expected a value (required), found nothing"
     if kind == "extra_forbidden":
+        if key[-1] == "<<":
+            return "unknown key (YAML 1.2 has no merge keys: write the fields out)"
         known = _known_keys(root, key[:-1])
         near = difflib.get_close_matches(str(key[-1]), known, n=1, cutoff=0.6)
         hint = f"did you mean {near[0]!r}?" if near else f"expected one of: {', '.join(known)}"
@@ -82,13 +84,17 @@ def _problem(error: dict, key: Key, doc: Document, root) -> str:
         count = ctx.get("actual_length")
         if count is None:
             count = len(error["input"]) if hasattr(error["input"], "__len__") else "?"
+        limit = lo if lo is not None else hi
         want = f"at least {lo}" if lo is not None else f"at most {hi}"
+        if limit == 1:
+            unit = unit[:-1] if unit == "characters" else "entry"
         return f"expected {want} {unit}, found {count}"
     return f"expected a valid value ({error['msg']}), found {found}"
 
 
 def _num(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    # 1e9 rather than 1e+09: the way a scenario file writes it
+    return f"{value:g}".replace("e+0", "e").replace("e+", "e") if isinstance(value, float) else str(value)
 
 
 def _found(error: dict, key: Key, doc: Document) -> str:
@@ -170,7 +176,8 @@ def _range(root, key: Key) -> str:
             if getattr(meta, attr, None) is not None:
                 hi = (sign, getattr(meta, attr))
     if lo and hi:
-        return f"a number {lo[0]} {_num(lo[1])} and {hi[0]} {_num(hi[1])}"
+        kind = "a whole number" if _unwrap(info.annotation) is int else "a number"
+        return f"{kind} {lo[0]} {_num(lo[1])} and {hi[0]} {_num(hi[1])}"
     return ""
 
 

@@ -11,8 +11,8 @@ def build(scenario: Scenario) -> bytes:
     """The finished workbook (formulas, cached values, fixed metadata) as bytes."""
     import io
 
-    from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
     from .. import fingerprint
+    from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
     from .book import Book
     from .xlsxfile import finalize
 
