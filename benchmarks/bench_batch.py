@@ -59,12 +59,20 @@ def measure(files: int = FILES, jobs: int = JOBS) -> list[tuple[str, str, str, s
     with tempfile.TemporaryDirectory() as folder:
         sources = Path(folder) / "in"
         write_portfolio(sources, files)
-        command = [*script("unitecon"), "batch", str(sources), "-o", str(Path(folder) / "out"),
-                   "-j", str(jobs)]
+        command = [
+            *script("unitecon"),
+            "batch",
+            str(sources),
+            "-o",
+            str(Path(folder) / "out"),
+            "-j",
+            str(jobs),
+        ]
         peak = [0, 0]
         start = time.perf_counter()
-        wrapper = subprocess.Popen([sys.executable, "-c", WRAPPER, *command],
-                                   stdout=subprocess.PIPE, text=True)
+        wrapper = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, *command], stdout=subprocess.PIPE, text=True
+        )
         sampling = os.path.isdir("/proc")
 
         def sample() -> None:
@@ -87,16 +95,30 @@ def measure(files: int = FILES, jobs: int = JOBS) -> list[tuple[str, str, str, s
         raise RuntimeError(f"batch exited {code} and wrote {written} of {files} workbooks")
     rate = files / seconds
     rows = [
-        (f"batch of {files} files, -j {jobs}", f"{seconds:.2f} s", "",
-         "wall clock, start-up and portfolio.xlsx included"),
+        (
+            f"batch of {files} files, -j {jobs}",
+            f"{seconds:.2f} s",
+            "",
+            "wall clock, start-up and portfolio.xlsx included",
+        ),
         ("  throughput", f"{rate:.1f} workbooks/s", ">= 40/s", "met" if rate >= 40 else "missed"),
-        ("  CPU time per workbook", f"{cpu_seconds / files * 1000:.0f} ms",
-         "", f"all processes; {jobs / (cpu_seconds / files):.1f}/s if {jobs} cores were free"),
+        (
+            "  CPU time per workbook",
+            f"{cpu_seconds / files * 1000:.0f} ms",
+            "",
+            f"all processes; {jobs / (cpu_seconds / files):.1f}/s if {jobs} cores were free",
+        ),
         ("  peak memory, largest process", f"{largest_kib / 1024:.0f} MiB", "", "getrusage"),
     ]
     if sampling:
-        rows.append(("  peak memory, all processes", f"{peak[1] / 1024:.0f} MiB PSS",
-                     "", f"{peak[0] / 1024:.0f} MiB RSS (shared pages counted per process)"))
+        rows.append(
+            (
+                "  peak memory, all processes",
+                f"{peak[1] / 1024:.0f} MiB PSS",
+                "",
+                f"{peak[0] / 1024:.0f} MiB RSS (shared pages counted per process)",
+            )
+        )
     return rows
 
 

@@ -19,11 +19,20 @@ def measure(runs: int = RUNS) -> list[tuple[str, str, str, str]]:
     with tempfile.TemporaryDirectory() as folder:
         scenario = str(write_scenario(Path(folder) / "benchmark.yaml"))
         pairs = [
-            ("unitecon --help", [*unitecon, "--help"], "import click",
-             [*python, "import click"], 2.0),
-            ("unitecon validate FILE", [*unitecon, "validate", scenario],
-             "import click, ruamel.yaml, pydantic",
-             [*python, "import click, ruamel.yaml, pydantic"], 1.5),
+            (
+                "unitecon --help",
+                [*unitecon, "--help"],
+                "import click",
+                [*python, "import click"],
+                2.0,
+            ),
+            (
+                "unitecon validate FILE",
+                [*unitecon, "validate", scenario],
+                "import click, ruamel.yaml, pydantic",
+                [*python, "import click, ruamel.yaml, pydantic"],
+                1.5,
+            ),
         ]
         for label, command, base_label, base_command, goal in pairs:
             run_seconds(command)  # warm the file cache
@@ -35,12 +44,25 @@ def measure(runs: int = RUNS) -> list[tuple[str, str, str, str]]:
             (ours_wall, ours_cpu), (base_wall, base_cpu) = _medians(ours), _medians(base)
             ratio = ours_cpu / base_cpu
             rows += [
-                (label, f"{ours_cpu * 1000:.0f} ms CPU", "",
-                 f"median of {runs}; wall {ours_wall * 1000:.0f} ms"),
-                (f"  python -c '{base_label}'", f"{base_cpu * 1000:.0f} ms CPU", "",
-                 f"wall {base_wall * 1000:.0f} ms"),
-                ("  ratio", f"{ratio:.2f}x", f"<= {goal}x",
-                 ("met" if ratio <= goal else "missed") + f" (wall: {ours_wall / base_wall:.2f}x)"),
+                (
+                    label,
+                    f"{ours_cpu * 1000:.0f} ms CPU",
+                    "",
+                    f"median of {runs}; wall {ours_wall * 1000:.0f} ms",
+                ),
+                (
+                    f"  python -c '{base_label}'",
+                    f"{base_cpu * 1000:.0f} ms CPU",
+                    "",
+                    f"wall {base_wall * 1000:.0f} ms",
+                ),
+                (
+                    "  ratio",
+                    f"{ratio:.2f}x",
+                    f"<= {goal}x",
+                    ("met" if ratio <= goal else "missed")
+                    + f" (wall: {ours_wall / base_wall:.2f}x)",
+                ),
             ]
     return rows
 

@@ -19,8 +19,12 @@ def shape_of(data: bytes) -> dict:
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     sheets = []
     for sheet in workbook.worksheets:
-        cells = [(cell.row, cell.column, cell.value, cell.comment.text if cell.comment else None)
-                 for row in sheet.iter_rows() for cell in row if cell.value is not None]
+        cells = [
+            (cell.row, cell.column, cell.value, cell.comment.text if cell.comment else None)
+            for row in sheet.iter_rows()
+            for cell in row
+            if cell.value is not None
+        ]
         sheets.append((sheet.title, cells, list(sheet._charts)))
     names = [(name, defined.attr_text) for name, defined in workbook.defined_names.items()]
     return {"sheets": sheets, "names": names}
@@ -65,8 +69,12 @@ def measure(runs: int = RUNS) -> list[tuple[str, str, str, str]]:
     return [
         ("workbook build (5 y, 3 models, 3 cases)", f"{ours * 1000:.1f} ms CPU", "", what),
         ("  floor: openpyxl alone, same content", f"{base * 1000:.1f} ms CPU", "", "no styles"),
-        ("  ratio build / floor", f"{ours / base:.2f}x", "<= 1.5x",
-         "met" if ours / base <= 1.5 else "missed"),
+        (
+            "  ratio build / floor",
+            f"{ours / base:.2f}x",
+            "<= 1.5x",
+            "met" if ours / base <= 1.5 else "missed",
+        ),
     ]
 
 

@@ -73,8 +73,10 @@ def write_portfolio(folder: Path, count: int) -> list[Path]:
     paths = []
     for index in range(count):
         text = examples[index % len(examples)].read_text(encoding="utf-8")
-        lines = [f"name: Company {index:04d}" if line.startswith("name:") else line
-                 for line in text.splitlines()]
+        lines = [
+            f"name: Company {index:04d}" if line.startswith("name:") else line
+            for line in text.splitlines()
+        ]
         path = folder / f"company_{index:04d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(path)

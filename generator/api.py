@@ -42,8 +42,9 @@ def output_path(source: Path, out_dir: Path, root: Path | None = None) -> Path:
     return out_dir / relative / f"{source.stem}.xlsx"
 
 
-def plan(sources: Iterable[Path], out_dir: Path, root: Path | None = None,
-         reserved: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
+def plan(
+    sources: Iterable[Path], out_dir: Path, root: Path | None = None, reserved: Iterable[Path] = ()
+) -> list[tuple[Path, Path]]:
     """Pair each source with its output; raise UsageError where the outputs cannot work."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: the output folder is a file")
@@ -94,13 +95,22 @@ def generate_one(source: Path, target: Path, *, force: bool = False) -> Outcome:
     except UnitEconError as error:
         return Outcome(source=source, error=str(error))
     years = tuple(range(scenario.start_year, scenario.start_year + scenario.years))
-    margins = tuple((case.name, tuple(model.rows(scenario, case.name)["gross_margin"]))
-                    for case in scenario.cases)
-    first = tuple((case.name, model.first_year_at_target(scenario, case.name))
-                  for case in scenario.cases)
-    return Outcome(source=source, output=target, name=scenario.name, years=years,
-                   margins=margins, first_at_target=first,
-                   details=_details(scenario))
+    margins = tuple(
+        (case.name, tuple(model.rows(scenario, case.name)["gross_margin"]))
+        for case in scenario.cases
+    )
+    first = tuple(
+        (case.name, model.first_year_at_target(scenario, case.name)) for case in scenario.cases
+    )
+    return Outcome(
+        source=source,
+        output=target,
+        name=scenario.name,
+        years=years,
+        margins=margins,
+        first_at_target=first,
+        details=_details(scenario),
+    )
 
 
 def _details(scenario: Scenario) -> dict:
@@ -138,8 +148,14 @@ def scenario_files(folder: Path, *, recursive: bool = False) -> list[Path]:
     return found(folder, recursive=recursive)
 
 
-def batch(sources: Iterable[Path], out_dir: Path, jobs: int | None = None, *,
-          force: bool = False, root: Path | None = None) -> Batch:
+def batch(
+    sources: Iterable[Path],
+    out_dir: Path,
+    jobs: int | None = None,
+    *,
+    force: bool = False,
+    root: Path | None = None,
+) -> Batch:
     """Generate every scenario in worker processes; iterate the result for Outcomes as they finish.
 
     Outputs mirror each source's folder below `root` (when given). Raises UsageError,
@@ -156,8 +172,10 @@ def batch(sources: Iterable[Path], out_dir: Path, jobs: int | None = None, *,
     portfolio = out_dir / FILE_NAME
     for source in sources:
         if output_path(source, out_dir, root).resolve() == portfolio.resolve():
-            raise UsageError(f"{source}: its workbook would replace the portfolio workbook "
-                             f"{portfolio}; rename the file")
+            raise UsageError(
+                f"{source}: its workbook would replace the portfolio workbook "
+                f"{portfolio}; rename the file"
+            )
     return Batch(plan(sources, out_dir, root), jobs or default_jobs(), force=force)
 
 

@@ -43,15 +43,23 @@ def validate(files: tuple[Path, ...]) -> None:
             failed += 1
             continue
         cases = ", ".join(case.name for case in scenario.cases)
-        click.echo(f"{path}: ok ({scenario.name}; {scenario.years} years from "
-                   f"{scenario.start_year}; cases: {cases})")
+        click.echo(
+            f"{path}: ok ({scenario.name}; {scenario.years} years from "
+            f"{scenario.start_year}; cases: {cases})"
+        )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", default="output", show_default=True,
-              type=click.Path(path_type=Path), help="Folder for the workbooks.")
+@click.option(
+    "-o",
+    "--output",
+    default="output",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the workbooks.",
+)
 @click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
 def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
     """Write one workbook per scenario file, OUTPUT/<file stem>.xlsx."""
@@ -75,14 +83,25 @@ def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
 
 
 @cli.command(short_help="Every scenario in DIR, in parallel, plus portfolio.xlsx.")
-@click.argument("folder", metavar="DIR",
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", default="output", show_default=True,
-              type=click.Path(path_type=Path), help="Folder for the workbooks and portfolio.xlsx.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes.  [default: one per core]")
-@click.option("-r", "--recursive", is_flag=True,
-              help="Include sub-folders, mirrored under OUTPUT.")
+@click.argument(
+    "folder", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    default="output",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the workbooks and portfolio.xlsx.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes.  [default: one per core]",
+)
+@click.option("-r", "--recursive", is_flag=True, help="Include sub-folders, mirrored under OUTPUT.")
 @click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
 def batch(folder: Path, output: Path, jobs: int | None, recursive: bool, force: bool) -> None:
     """Write a workbook for every *.yaml/*.yml in DIR, in parallel, plus OUTPUT/portfolio.xlsx.
@@ -116,16 +135,22 @@ def batch(folder: Path, output: Path, jobs: int | None, recursive: bool, force: 
     except KeyboardInterrupt:
         outcomes += run.stop()
         written = sum(outcome.ok for outcome in outcomes)
-        click.echo(f"interrupted: {written} of {len(run)} workbooks written; "
-                   f"{output / FILE_NAME} not updated", err=True)
+        click.echo(
+            f"interrupted: {written} of {len(run)} workbooks written; "
+            f"{output / FILE_NAME} not updated",
+            err=True,
+        )
         sys.exit(EXIT_INTERRUPTED)
     except UnitEconError as error:  # the portfolio could not be written
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
     click.echo(_portfolio_table(outcomes))
     failed = sum(not outcome.ok for outcome in outcomes)
-    click.echo(f"wrote {len(outcomes) - failed} workbooks and {portfolio}"
-               + (f"; {failed} file(s) failed" if failed else ""), err=True)
+    click.echo(
+        f"wrote {len(outcomes) - failed} workbooks and {portfolio}"
+        + (f"; {failed} file(s) failed" if failed else ""),
+        err=True,
+    )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -158,15 +183,28 @@ def _progress(total: int) -> Iterator[Callable]:
 def _portfolio_table(outcomes: list) -> str:
     from generator.tables import percent, render_table
 
-    headers = ("file", "scenario", "years", "margin first year", "margin last year",
-               "first year at target")
+    headers = (
+        "file",
+        "scenario",
+        "years",
+        "margin first year",
+        "margin last year",
+        "first year at target",
+    )
     rows = []
     for outcome in sorted(outcomes, key=lambda o: o.source.parts):
         if outcome.ok:
             base = dict(outcome.margins)["base"]
-            rows.append((str(outcome.source), outcome.name,
-                         f"{outcome.years[0]}-{outcome.years[-1]}", percent(base[0]),
-                         percent(base[-1]), str(dict(outcome.first_at_target)["base"])))
+            rows.append(
+                (
+                    str(outcome.source),
+                    outcome.name,
+                    f"{outcome.years[0]}-{outcome.years[-1]}",
+                    percent(base[0]),
+                    percent(base[-1]),
+                    str(dict(outcome.first_at_target)["base"]),
+                )
+            )
         else:
             rows.append((str(outcome.source), "(failed)", "", "", "", ""))
     return "base-case gross margin\n" + render_table(headers, rows, right_aligned=(3, 4, 5))

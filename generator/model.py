@@ -16,9 +16,16 @@ PER_MILLION = 1e6
 MONTHS = 12
 
 ROWS = (
-    "cost_per_query", "queries_per_seat", "inference_cost_per_seat", "revenue_per_seat",
-    "other_cogs", "cogs_per_seat", "gross_profit_per_seat", "gross_margin",
-    "price_for_target_margin", "max_queries_at_target",
+    "cost_per_query",
+    "queries_per_seat",
+    "inference_cost_per_seat",
+    "revenue_per_seat",
+    "other_cogs",
+    "cogs_per_seat",
+    "gross_profit_per_seat",
+    "gross_margin",
+    "price_for_target_margin",
+    "max_queries_at_target",
 )
 SEAT_ROWS = ("seats", "annual_revenue", "annual_cogs", "annual_gross_profit")
 
@@ -33,7 +40,9 @@ def cumulative_decline(case: Case, model_index: int, t: int) -> float:
     model = case.models[model_index]
     total = 1.0
     for k in range(1, t + 1):
-        total *= model.decline_factor if model.decline_factor is not None else case.decline_factor(k)
+        total *= (
+            model.decline_factor if model.decline_factor is not None else case.decline_factor(k)
+        )
     return total
 
 
@@ -41,9 +50,12 @@ def token_prices(case: Case, model_index: int, t: int) -> tuple[float, float]:
     """(input, output) $/Mtok of one model in year index t, floors applied."""
     model, curve = case.models[model_index], case.price_curve
     decline = cumulative_decline(case, model_index, t)
-    floor_in = curve.floor_input_price if model.floor_input_price is None else model.floor_input_price
-    floor_out = (curve.floor_output_price if model.floor_output_price is None
-                 else model.floor_output_price)
+    floor_in = (
+        curve.floor_input_price if model.floor_input_price is None else model.floor_input_price
+    )
+    floor_out = (
+        curve.floor_output_price if model.floor_output_price is None else model.floor_output_price
+    )
     return max(floor_in, model.input_price / decline), max(floor_out, model.output_price / decline)
 
 
@@ -56,9 +68,14 @@ def year_values(case: Case, t: int, with_seats: bool = True) -> dict[str, float 
     cost_per_query = 0.0
     for index, model in enumerate(case.models):
         price_in, price_out = token_prices(case, index, t)
-        call = ((tokens_in * price_in * (1 - usage.cache_hit_rate * model.cached_input_discount)
-                 + tokens_out * price_out)
-                * (1 - usage.batch_share * model.batch_discount) / PER_MILLION)
+        call = (
+            (
+                tokens_in * price_in * (1 - usage.cache_hit_rate * model.cached_input_discount)
+                + tokens_out * price_out
+            )
+            * (1 - usage.batch_share * model.batch_discount)
+            / PER_MILLION
+        )
         cost_per_query += model.share * call
     cost_per_query *= usage.agent_calls_per_query
     queries = usage.queries_per_seat_month * (1 + usage.annual_usage_growth) ** t
@@ -129,8 +146,10 @@ def sensitivity(scenario: Scenario) -> pd.DataFrame:
     """The sensitivity grid: decline factors down, reasoning multipliers across."""
     import pandas as pd
 
-    grid = [[sensitivity_margin(scenario, f, r) for r in scenario.reasoning_multipliers]
-            for f in scenario.decline_factors]
+    grid = [
+        [sensitivity_margin(scenario, f, r) for r in scenario.reasoning_multipliers]
+        for f in scenario.decline_factors
+    ]
     return pd.DataFrame(
         grid,
         index=pd.Index(scenario.decline_factors, name="decline_factor"),

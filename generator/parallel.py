@@ -27,8 +27,11 @@ def scenario_files(folder: Path, *, recursive: bool = False) -> list[Path]:
     found = []
     for parent, folders, files in os.walk(folder):
         folders[:] = [] if not recursive else sorted(f for f in folders if not f.startswith("."))
-        found += [Path(parent, name) for name in files
-                  if name.endswith(SUFFIXES) and not name.startswith(".")]
+        found += [
+            Path(parent, name)
+            for name in files
+            if name.endswith(SUFFIXES) and not name.startswith(".")
+        ]
     return sorted(found, key=lambda path: path.relative_to(folder).parts)
 
 
@@ -101,8 +104,11 @@ class Batch:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
-        self._late += [_outcome(future, source) for future, source in self._pending.items()
-                       if not future.cancelled()]
+        self._late += [
+            _outcome(future, source)
+            for future, source in self._pending.items()
+            if not future.cancelled()
+        ]
         self._pending.clear()
 
     def _start(self) -> None:
@@ -114,7 +120,8 @@ class Batch:
         _preload()
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context(
-            "fork" if "fork" in methods and sys.platform != "darwin" else None)
+            "fork" if "fork" in methods and sys.platform != "darwin" else None
+        )
         self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_ignore_sigint)
         # The first submission forks every worker; they start out ignoring Ctrl-C (before
         # the initializer could run) and so finish the file they are writing, then leave
@@ -168,8 +175,12 @@ def _outcome(future: Future, source: Path) -> Outcome:
     try:
         return future.result()
     except BrokenProcessPool:
-        return Outcome(source=source, error=f"{source}: the worker process died "
-                                            "(out of memory?); the file was not generated")
+        return Outcome(
+            source=source,
+            error=f"{source}: the worker process died (out of memory?); the file was not generated",
+        )
     except Exception as error:  # noqa: BLE001 - a bug, not a user error: keep the batch going
-        return Outcome(source=source, error=f"{source}: internal error (please report it): "
-                                            f"{type(error).__name__}: {error}")
+        return Outcome(
+            source=source,
+            error=f"{source}: internal error (please report it): {type(error).__name__}: {error}",
+        )

@@ -112,8 +112,9 @@ def _heading(book: Book, generated: int, failed: int) -> None:
     book.text(SHEET, 3, 1, summary, font=NOTE_FONT)
 
 
-def _table(book: Book, done: list[Outcome], years: list[int], out_dir: Path,
-           root: Path | None) -> None:
+def _table(
+    book: Book, done: list[Outcome], years: list[int], out_dir: Path, root: Path | None
+) -> None:
     from openpyxl.styles import Alignment, Font
 
     from .workbook.book import HEADER_FILL, HEADER_FONT
@@ -142,25 +143,35 @@ def _table(book: Book, done: list[Outcome], years: list[int], out_dir: Path,
         base = dict(outcome.margins)["base"]
         worst = details["worst_case"]
         link = _link(outcome.output, out_dir)
-        leading = (outcome.name, _relative(outcome.source, root), link,
-                   details["currency"], details["price_per_seat_month"],
-                   details["target_gross_margin"])
+        leading = (
+            outcome.name,
+            _relative(outcome.source, root),
+            link,
+            details["currency"],
+            details["price_per_seat_month"],
+            details["target_gross_margin"],
+        )
         _put_row(book, row, 1, leading, LEADING)
         sheet.cell(row=row, column=3).hyperlink = _quote(link)
         sheet.cell(row=row, column=3).font = link_font
         for year, margin in zip(outcome.years, base, strict=True):
             _put(book, row, first_year_column + year - years[0], margin, MARGIN_FORMAT)
-        trailing = (dict(outcome.first_at_target)["base"], outcome.years[-1],
-                    worst[0] if worst else "n/a", worst[1] if worst else "n/a",
-                    details["inference_share_last_year"])
+        trailing = (
+            dict(outcome.first_at_target)["base"],
+            outcome.years[-1],
+            worst[0] if worst else "n/a",
+            worst[1] if worst else "n/a",
+            details["inference_share_last_year"],
+        )
         _put_row(book, row, trailing_column, trailing, TRAILING)
     if done:
         last_row = FIRST_ROW + len(done) - 1
         margin_columns = [(first_year_column, trailing_column - 1)] if years else []
         margin_columns.append((trailing_column + 3, trailing_column + 3))
         _against_target(sheet, margin_columns, last_row)
-        sheet.auto_filter.ref = (f"A{HEADER_ROW}:"
-                                 f"{_letter(trailing_column + len(TRAILING) - 1)}{last_row}")
+        sheet.auto_filter.ref = (
+            f"A{HEADER_ROW}:{_letter(trailing_column + len(TRAILING) - 1)}{last_row}"
+        )
     sheet.freeze_panes = f"B{FIRST_ROW}"
     # Printed (or exported to PDF), the table is one page wide.
     sheet.page_setup.orientation = "landscape"
@@ -181,7 +192,8 @@ def _put(book: Book, row: int, column: int, value: object, number_format: str | 
             from openpyxl.styles import Alignment
 
             book.sheets[SHEET].cell(row=row, column=column).alignment = Alignment(
-                horizontal="right")
+                horizontal="right"
+            )
         return
     target = book.sheets[SHEET].cell(row=row, column=column, value=value)
     if number_format:
@@ -200,9 +212,11 @@ def _against_target(sheet, column_spans: list[tuple[int, int]], last_row: int) -
         corner = f"{_letter(first)}{FIRST_ROW}"
         area = f"{corner}:{_letter(last)}{last_row}"
         sheet.conditional_formatting.add(
-            area, FormulaRule(formula=[f"AND(ISNUMBER({corner}),{corner}>={target})"], **good))
+            area, FormulaRule(formula=[f"AND(ISNUMBER({corner}),{corner}>={target})"], **good)
+        )
         sheet.conditional_formatting.add(
-            area, FormulaRule(formula=[f"AND(ISNUMBER({corner}),{corner}<{target})"], **bad))
+            area, FormulaRule(formula=[f"AND(ISNUMBER({corner}),{corner}<{target})"], **bad)
+        )
 
 
 def _failures(book: Book, failed: list[Outcome], row: int, root: Path | None) -> None:
@@ -231,10 +245,12 @@ def _chart(book: Book, count: int, years: list[int]) -> None:
 
     book.text(CHART_SHEET, 1, 1, "Base-case gross margin by year", font=TITLE_FONT)
     shown = min(count, MAX_CHART_SERIES)
-    note = (f"One line per scenario, from the {SHEET} sheet (a snapshot)."
-            if shown == count else
-            f"The first {shown} of {count} scenarios by file; every scenario is on the "
-            f"{SHEET} sheet (a snapshot).")
+    note = (
+        f"One line per scenario, from the {SHEET} sheet (a snapshot)."
+        if shown == count
+        else f"The first {shown} of {count} scenarios by file; every scenario is on the "
+        f"{SHEET} sheet (a snapshot)."
+    )
     book.text(CHART_SHEET, 2, 1, note, font=NOTE_FONT)
     if not shown or not years:
         return
@@ -246,14 +262,14 @@ def _chart(book: Book, count: int, years: list[int]) -> None:
     chart.y_axis.title, chart.x_axis.title = "Gross margin", "Year"
     chart.y_axis.number_format = "0%"
     for row in range(FIRST_ROW, FIRST_ROW + shown):
-        values = Reference(source, min_col=first_year_column, max_col=last_year_column,
-                           min_row=row)
+        values = Reference(source, min_col=first_year_column, max_col=last_year_column, min_row=row)
         series = Series(values)
         series.tx = SeriesLabel(strRef=StrRef(f"'{SHEET}'!$A${row}"))
         series.smooth = False  # one point a year; a smoothed line would invent the rest
         chart.series.append(series)
-    chart.set_categories(Reference(source, min_col=first_year_column,
-                                   max_col=last_year_column, min_row=HEADER_ROW))
+    chart.set_categories(
+        Reference(source, min_col=first_year_column, max_col=last_year_column, min_row=HEADER_ROW)
+    )
     # openpyxl marks axes as deleted by default; Excel and LibreOffice would hide them.
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.x_axis.number_format = "0"

@@ -95,7 +95,9 @@ def load(path: Path | str) -> Scenario:
     except IsADirectoryError:
         raise ScenarioErrors([ScenarioError(path, "", None, "expected a file, found a folder")])
     except FileNotFoundError:
-        raise ScenarioErrors([ScenarioError(path, "", None, "expected a scenario file, found no such file")])
+        raise ScenarioErrors(
+            [ScenarioError(path, "", None, "expected a scenario file, found no such file")]
+        )
     except OSError as exc:
         raise ScenarioErrors([ScenarioError(path, "", None, f"cannot read: {exc.strerror}")])
     return loads(raw, path)
@@ -105,8 +107,13 @@ def loads(raw: bytes, path: Path) -> Scenario:
     """Validate scenario bytes; `path` names the file in messages."""
     if len(raw) > MAX_FILE_BYTES:
         found = f"{len(raw):,}" if len(raw) > MAX_FILE_BYTES + 1 else "more"
-        raise ScenarioErrors([ScenarioError(
-            path, "", None, f"expected at most {MAX_FILE_BYTES:,} bytes, found {found}")])
+        raise ScenarioErrors(
+            [
+                ScenarioError(
+                    path, "", None, f"expected at most {MAX_FILE_BYTES:,} bytes, found {found}"
+                )
+            ]
+        )
     text = _decode(raw, path)
     doc = parse(text, path)
     if not isinstance(doc.data, dict):
@@ -114,8 +121,16 @@ def loads(raw: bytes, path: Path) -> Scenario:
             found = "an empty file" if not text.strip() else "no fields (only comments or null)"
         else:
             found = _kind(doc.data)
-        raise ScenarioErrors([ScenarioError(path, "", doc.line(()) or 1,
-                                            f"expected a mapping of scenario fields, found {found}")])
+        raise ScenarioErrors(
+            [
+                ScenarioError(
+                    path,
+                    "",
+                    doc.line(()) or 1,
+                    f"expected a mapping of scenario fields, found {found}",
+                )
+            ]
+        )
     spec = _validate(doc, path)
     return _resolve(spec, doc, path, hashlib.sha256(raw).hexdigest())
 
@@ -125,8 +140,13 @@ def _decode(raw: bytes, path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioErrors([ScenarioError(
-            path, "", line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x}")]) from None
+        raise ScenarioErrors(
+            [
+                ScenarioError(
+                    path, "", line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x}"
+                )
+            ]
+        ) from None
 
 
 def _validate(doc: Document, path: Path):
@@ -154,8 +174,17 @@ def _resolve(spec, doc: Document, path: Path, sha256: str) -> Scenario:
     problems = _Problems(path, doc)
     models = _resolve_models(spec.models, problems)
     by_name = {model.name.lower(): index for index, model in enumerate(models)}
-    base = Case(BASE, spec.pricing, spec.usage, spec.price_curve, spec.costs, spec.seats,
-                spec.target_gross_margin, models, frozenset())
+    base = Case(
+        BASE,
+        spec.pricing,
+        spec.usage,
+        spec.price_curve,
+        spec.costs,
+        spec.seats,
+        spec.target_gross_margin,
+        models,
+        frozenset(),
+    )
     cases = [base]
     for name, case_spec in spec.cases.items():
         case = _resolve_case(name, case_spec, base, by_name, problems)
@@ -164,17 +193,27 @@ def _resolve(spec, doc: Document, path: Path, sha256: str) -> Scenario:
     last_year = spec.start_year + spec.years - 1
     year = spec.sensitivity.year
     if year is not None and not spec.start_year <= year <= last_year:
-        problems.add(("sensitivity", "year"),
-                     f"expected a year from {spec.start_year} to {last_year}, found {year}")
+        problems.add(
+            ("sensitivity", "year"),
+            f"expected a year from {spec.start_year} to {last_year}, found {year}",
+        )
     if problems.errors:
         raise ScenarioErrors(problems.errors)
     return Scenario(
-        name=spec.name, start_year=spec.start_year, years=spec.years, currency=spec.currency,
-        notes=spec.notes, cases=tuple(cases),
-        sensitivity_year=last_year if year is None else year, sensitivity_year_given=year is not None,
+        name=spec.name,
+        start_year=spec.start_year,
+        years=spec.years,
+        currency=spec.currency,
+        notes=spec.notes,
+        cases=tuple(cases),
+        sensitivity_year=last_year if year is None else year,
+        sensitivity_year_given=year is not None,
         decline_factors=spec.sensitivity.decline_factors,
         reasoning_multipliers=spec.sensitivity.reasoning_multipliers,
-        source=path, sha256=sha256, defaults=tuple(_defaults(spec)), spec=spec,
+        source=path,
+        sha256=sha256,
+        defaults=tuple(_defaults(spec)),
+        spec=spec,
     )
 
 
@@ -184,19 +223,23 @@ def _resolve_models(specs, problems: _Problems) -> tuple[Model, ...]:
     for index, spec in enumerate(specs):
         key = spec.name.lower()
         if key in seen:
-            problems.add(("models", index, "name"),
-                         f"expected unique model names, found {spec.name!r} again "
-                         f"(also models[{seen[key]}])")
+            problems.add(
+                ("models", index, "name"),
+                f"expected unique model names, found {spec.name!r} again "
+                f"(also models[{seen[key]}])",
+            )
         seen.setdefault(key, index)
         entry = catalog.lookup(spec.name)
         if entry is None and (spec.input_price is None or spec.output_price is None):
-            missing = " and ".join(f for f in ("input_price", "output_price")
-                                   if getattr(spec, f) is None)
+            missing = " and ".join(
+                f for f in ("input_price", "output_price") if getattr(spec, f) is None
+            )
             near = catalog.closest(spec.name)
             hint = f" (closest catalog names: {', '.join(near)})" if near else ""
-            problems.add(("models", index, "name"),
-                         f"expected a catalog model or {missing}, found unknown model "
-                         f"{spec.name!r}{hint}")
+            problems.add(
+                ("models", index, "name"),
+                f"expected a catalog model or {missing}, found unknown model {spec.name!r}{hint}",
+            )
             entry_in = entry_out = 0.0
         else:
             entry_in = entry.input_price if entry else 0.0
@@ -204,22 +247,28 @@ def _resolve_models(specs, problems: _Problems) -> tuple[Model, ...]:
         share = spec.share
         if share is None:
             if len(specs) > 1:
-                problems.add(("models", index, "share"),
-                             "expected a share (required when there are several models), "
-                             "found nothing", line_key=("models", index))
+                problems.add(
+                    ("models", index, "share"),
+                    "expected a share (required when there are several models), found nothing",
+                    line_key=("models", index),
+                )
             share = 1.0 if len(specs) == 1 else 0.0
-        models.append(Model(
-            name=spec.name, share=share,
-            input_price=_first(spec.input_price, entry_in),
-            output_price=_first(spec.output_price, entry_out),
-            cached_input_discount=_first(spec.cached_input_discount,
-                                         entry.cached_input_discount if entry else 0.0),
-            batch_discount=_first(spec.batch_discount, entry.batch_discount if entry else 0.0),
-            decline_factor=spec.annual_decline_factor,
-            floor_input_price=spec.floor_input_price,
-            floor_output_price=spec.floor_output_price,
-            catalog_entry=entry,
-        ))
+        models.append(
+            Model(
+                name=spec.name,
+                share=share,
+                input_price=_first(spec.input_price, entry_in),
+                output_price=_first(spec.output_price, entry_out),
+                cached_input_discount=_first(
+                    spec.cached_input_discount, entry.cached_input_discount if entry else 0.0
+                ),
+                batch_discount=_first(spec.batch_discount, entry.batch_discount if entry else 0.0),
+                decline_factor=spec.annual_decline_factor,
+                floor_input_price=spec.floor_input_price,
+                floor_output_price=spec.floor_output_price,
+                catalog_entry=entry,
+            )
+        )
     if not problems.errors:
         _check_shares(models, ("models",), problems)
     return tuple(models)
@@ -238,8 +287,11 @@ _SECTIONS = ("pricing", "usage", "price_curve", "costs", "seats")
 def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems: _Problems):
     at = ("cases", name)
     if name == BASE or not CASE_NAME.fullmatch(name):
-        problems.add(at, f"expected a case name matching [a-z][a-z0-9_]{{0,19}} other than "
-                         f"'base', found {name!r}")
+        problems.add(
+            at,
+            f"expected a case name matching [a-z][a-z0-9_]{{0,19}} other than "
+            f"'base', found {name!r}",
+        )
         return None
     overrides: set[Key] = set()
     sections = {}
@@ -250,9 +302,10 @@ def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems
             sections[section] = current
             continue
         if current is None:
-            problems.add(at + (section,),
-                         "expected no seats override (the base case gives no seats), "
-                         "found one")
+            problems.add(
+                at + (section,),
+                "expected no seats override (the base case gives no seats), found one",
+            )
             return None
         changes = given.model_dump(exclude_none=True)
         overrides.update((section, field) for field in changes)
@@ -266,9 +319,10 @@ def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems
     for model_name, fields in (spec.models or {}).items():
         index = by_name.get(model_name.lower())
         if index is not None and index in named:
-            problems.add(at + ("models", model_name),
-                         f"expected each model once, found {model_name!r} again "
-                         f"(also {named[index]!r})")
+            problems.add(
+                at + ("models", model_name),
+                f"expected each model once, found {model_name!r} again (also {named[index]!r})",
+            )
             continue
         if index is not None:
             named[index] = model_name
@@ -278,8 +332,10 @@ def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems
             names = [model.name for model in base.models]
             near = difflib.get_close_matches(model_name, names, n=3, cutoff=0.5)
             hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-            problems.add(at + ("models", model_name),
-                         f"expected one of the scenario's models, found {model_name!r}{hint}")
+            problems.add(
+                at + ("models", model_name),
+                f"expected one of the scenario's models, found {model_name!r}{hint}",
+            )
             continue
         changes = fields.model_dump(exclude_none=True)
         renamed = {_MODEL_FIELD.get(field, field): value for field, value in changes.items()}
@@ -287,8 +343,17 @@ def _resolve_case(name: str, spec, base: Case, by_name: dict[str, int], problems
         overrides.update(("models", index, _MODEL_FIELD.get(f, f)) for f in changes)
     if spec.models:
         _check_shares(models, at + ("models",), problems)
-    return Case(name, sections["pricing"], sections["usage"], sections["price_curve"],
-                sections["costs"], sections["seats"], target, tuple(models), frozenset(overrides))
+    return Case(
+        name,
+        sections["pricing"],
+        sections["usage"],
+        sections["price_curve"],
+        sections["costs"],
+        sections["seats"],
+        target,
+        tuple(models),
+        frozenset(overrides),
+    )
 
 
 _MODEL_FIELD = {"annual_decline_factor": "decline_factor"}

@@ -35,7 +35,9 @@ def margin_table(outcome) -> str:
     """Gross margin by year for every case of one generated scenario."""
     headers = ["case", *(str(year) for year in outcome.years), "first year at target"]
     first = dict(outcome.first_at_target)
-    rows = [[case, *(percent(m) for m in margins), str(first[case])]
-            for case, margins in outcome.margins]
+    rows = [
+        [case, *(percent(m) for m in margins), str(first[case])]
+        for case, margins in outcome.margins
+    ]
     title = f"{outcome.name} ({outcome.source} -> {outcome.output}): gross margin"
     return title + "\n" + render_table(headers, rows, right_aligned=range(1, len(headers)))

@@ -35,7 +35,7 @@ def describe(errors: list[dict], doc: Document, file: Path) -> list[ScenarioErro
             continue
         seen.add((key, problem))
         located.append(ScenarioError(file, path_text(key), line, problem))
-    located.sort(key=lambda e: (e.line or 0))
+    located.sort(key=lambda e: e.line or 0)
     return located
 
 
@@ -94,7 +94,11 @@ def _problem(error: dict, key: Key, doc: Document, root) -> str:
 
 def _num(value) -> str:
     # 1e9 rather than 1e+09: the way a scenario file writes it
-    return f"{value:g}".replace("e+0", "e").replace("e+", "e") if isinstance(value, float) else str(value)
+    return (
+        f"{value:g}".replace("e+0", "e").replace("e+", "e")
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 def _found(error: dict, key: Key, doc: Document) -> str:

@@ -56,8 +56,16 @@ def parse(text: str, file: Path) -> Document:
     directive = _DIRECTIVE.search(text)
     if directive is not None and directive.group(1) != "1.2":
         line = text.count("\n", 0, directive.start()) + 1
-        raise ScenarioErrors([ScenarioError(
-            file, "", line, f"expected YAML 1.2, found a %YAML {directive.group(1)} directive")])
+        raise ScenarioErrors(
+            [
+                ScenarioError(
+                    file,
+                    "",
+                    line,
+                    f"expected YAML 1.2, found a %YAML {directive.group(1)} directive",
+                )
+            ]
+        )
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
     yaml.Parser = _bounded_parser(file)
@@ -69,8 +77,12 @@ def parse(text: str, file: Path) -> Document:
     except ReaderError as exc:  # a character YAML forbids, e.g. a raw control character
         line = text.count("\n", 0, exc.position) + 1
         found = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
-        raise ScenarioErrors([ScenarioError(
-            file, "", line, f"expected printable text, found the control character {found}")]
+        raise ScenarioErrors(
+            [
+                ScenarioError(
+                    file, "", line, f"expected printable text, found the control character {found}"
+                )
+            ]
         ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -82,7 +94,9 @@ def parse(text: str, file: Path) -> Document:
     except YAMLError as exc:
         raise ScenarioErrors([ScenarioError(file, "", None, f"invalid YAML: {exc}")]) from None
     except RecursionError:
-        raise ScenarioErrors([ScenarioError(file, "", None, "invalid YAML: nested too deeply")]) from None
+        raise ScenarioErrors(
+            [ScenarioError(file, "", None, "invalid YAML: nested too deeply")]
+        ) from None
     doc = Document(data=None)
     if node is None:
         return doc
@@ -115,8 +129,7 @@ def _bounded_parser(file: Path):
             elif isinstance(event, CollectionEndEvent):
                 self.depth -= 1
             if self.events > MAX_EVENTS:
-                problem = (f"expected a scenario of at most {MAX_EVENTS:,} values, "
-                           "found more")
+                problem = f"expected a scenario of at most {MAX_EVENTS:,} values, found more"
             elif self.depth > MAX_DEPTH:
                 problem = f"expected at most {MAX_DEPTH} levels of nesting, found more"
             else:
@@ -157,14 +170,26 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise ScenarioErrors(
-                [ScenarioError(self.file, path_text(path), node.start_mark.line + 1,
-                               f"expected a small document, found more than {MAX_NODES} "
-                               "values (an alias bomb?)")]
+                [
+                    ScenarioError(
+                        self.file,
+                        path_text(path),
+                        node.start_mark.line + 1,
+                        f"expected a small document, found more than {MAX_NODES} "
+                        "values (an alias bomb?)",
+                    )
+                ]
             )
         if depth > MAX_DEPTH:
             raise ScenarioErrors(
-                [ScenarioError(self.file, path_text(path), node.start_mark.line + 1,
-                               f"expected at most {MAX_DEPTH} levels of nesting, found more")]
+                [
+                    ScenarioError(
+                        self.file,
+                        path_text(path),
+                        node.start_mark.line + 1,
+                        f"expected at most {MAX_DEPTH} levels of nesting, found more",
+                    )
+                ]
             )
         line = node.start_mark.line + 1
         tag = str(node.tag)
@@ -198,8 +223,11 @@ class _Builder:
             key = key_node.value
             if key in out:
                 first = self.doc.lines.get(path + (key,))
-                self.fail(path + (key,), line, f"expected each key once, found a duplicate "
-                          f"(first on line {first})")
+                self.fail(
+                    path + (key,),
+                    line,
+                    f"expected each key once, found a duplicate (first on line {first})",
+                )
                 continue
             self.doc.lines[path + (key,)] = line
             out[key] = self.build(value_node, path + (key,), depth + 1)
@@ -252,4 +280,4 @@ def _core_tag(text: str) -> str:
 
 
 def _short(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag

@@ -5,8 +5,15 @@ from __future__ import annotations
 from generator import model
 from generator.scenario import Scenario
 
-MONEY_ROWS = {"cost_per_query", "inference_cost_per_seat", "revenue_per_seat", "other_cogs",
-              "cogs_per_seat", "gross_profit_per_seat", "price_for_target_margin"}
+MONEY_ROWS = {
+    "cost_per_query",
+    "inference_cost_per_seat",
+    "revenue_per_seat",
+    "other_cogs",
+    "cogs_per_seat",
+    "gross_profit_per_seat",
+    "price_for_target_margin",
+}
 ANNUAL_ROWS = {"annual_revenue", "annual_cogs", "annual_gross_profit"}
 
 
@@ -46,8 +53,11 @@ def mismatches(scenario: Scenario, names: dict[str, list]) -> list[str]:
                     problems.append(f"{row + suffix}[{t}]: model {want!r}, workbook {have!r}")
     grid = names.get("sensitivity_margin")
     if grid is not None:
-        flat = [model.sensitivity_margin(scenario, f, r)
-                for f in scenario.decline_factors for r in scenario.reasoning_multipliers]
+        flat = [
+            model.sensitivity_margin(scenario, f, r)
+            for f in scenario.decline_factors
+            for r in scenario.reasoning_multipliers
+        ]
         for index, (want, have) in enumerate(zip(flat, grid, strict=True)):
             if not agree(want, have):
                 problems.append(f"sensitivity_margin[{index}]: model {want!r}, workbook {have!r}")

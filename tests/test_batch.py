@@ -58,7 +58,10 @@ def test_valid_files_are_written_and_each_bad_file_is_named(mixed: Path, tmp_pat
 
     assert result.exit_code == 1
     assert sorted(p.name for p in out.iterdir()) == [
-        "coding.xlsx", "portfolio.xlsx", "support.xlsx"]
+        "coding.xlsx",
+        "portfolio.xlsx",
+        "support.xlsx",
+    ]
     for bad in ("share_sum_not_one.yaml", "unreadable_yaml.yaml"):
         validated = run("validate", mixed / bad)
         assert validated.exit_code == 1
@@ -237,7 +240,10 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     # reaches the command and its workers, never pytest.
     process = subprocess.Popen(
         [sys.executable, "-m", "generator", "batch", str(folder), "-o", str(out), "-j", "2"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:

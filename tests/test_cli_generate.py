@@ -30,8 +30,15 @@ def run(*args: str | Path) -> Result:
 
 def run_module(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def files_in(folder: Path) -> list[str]:
@@ -57,8 +64,18 @@ def test_generate_prints_the_margin_table_on_stdout_and_messages_on_stderr(tmp_p
 
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Acme Code Agent (")
-    assert lines[1].split() == ["case", "2026", "2027", "2028", "2029", "2030", "first", "year",
-                                "at", "target"]
+    assert lines[1].split() == [
+        "case",
+        "2026",
+        "2027",
+        "2028",
+        "2029",
+        "2030",
+        "first",
+        "year",
+        "at",
+        "target",
+    ]
     assert [line.split()[0] for line in lines[3:]] == ["base", "bear", "bull"]
     assert all(cell.endswith("%") for cell in lines[3].split()[1:6])
     assert "wrote" not in result.stdout
@@ -85,13 +102,15 @@ def test_generate_invalid_file_exits_1_and_writes_nothing(tmp_path: Path) -> Non
 
 
 def test_generate_keeps_going_after_a_bad_file(tmp_path: Path) -> None:
-    result = run("generate", INVALID, tmp_path / "missing.yaml", SUPPORT, tmp_path, "-o",
-                 tmp_path / "out")
+    result = run(
+        "generate", INVALID, tmp_path / "missing.yaml", SUPPORT, tmp_path, "-o", tmp_path / "out"
+    )
 
     assert result.exit_code == 1
     assert files_in(tmp_path / "out") == ["support_bot.xlsx"]
     assert f"{tmp_path / 'missing.yaml'}: expected a scenario file, found no such file" in (
-        result.stderr)
+        result.stderr
+    )
     assert f"{tmp_path}: expected a file, found a folder" in result.stderr
     assert "Traceback" not in result.output
 
@@ -127,8 +146,13 @@ def test_two_inputs_with_the_same_output_exit_2_before_any_work(tmp_path: Path) 
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "bot.yaml").write_bytes(SUPPORT.read_bytes())
 
-    result = run("generate", tmp_path / "one" / "bot.yaml", tmp_path / "two" / "bot.yaml",
-                 "-o", tmp_path / "out")
+    result = run(
+        "generate",
+        tmp_path / "one" / "bot.yaml",
+        tmp_path / "two" / "bot.yaml",
+        "-o",
+        tmp_path / "out",
+    )
 
     assert result.exit_code == 2
     assert "would both write" in result.stderr

@@ -45,18 +45,20 @@ from generator.workbook.xlsxfile import finalize
 
 # -- a reference reading of formula text, with Excel's precedence ---------------------------
 
-TOKEN = re.compile(r"""\s*(?:
+TOKEN = re.compile(
+    r"""\s*(?:
     (?P<number>\d+(?:\.\d*)?(?:E[+-]?\d+)?)
   | (?P<string>"(?:[^"]|"")*")
   | (?P<function>[A-Z][A-Z0-9.]*)\(
   | (?P<bool>TRUE|FALSE)\b
   | (?P<name>[A-Za-z_$][A-Za-z0-9_$!.]*)
   | (?P<op><=|>=|<>|[-+*/^=<>(),])
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 # Excel: comparisons bind loosest, then + -, then * /, then ^; all are left-associative,
 # and a leading minus binds tighter than ^ (-2^2 is 4).
-BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "+": 2, "-": 2, "*": 3, "/": 3,
-          "^": 4}
+BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4}
 ERROR = "error"
 
 
@@ -146,10 +148,19 @@ def evaluate(tree, env: dict[str, float]):
     if ERROR in (a, b):
         return ERROR
     try:
-        value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                 "/": lambda: a / b, "^": lambda: float(a) ** b, "=": lambda: a == b,
-                 "<>": lambda: a != b, "<": lambda: a < b, ">": lambda: a > b,
-                 "<=": lambda: a <= b, ">=": lambda: a >= b}[op]()
+        value = {
+            "+": lambda: a + b,
+            "-": lambda: a - b,
+            "*": lambda: a * b,
+            "/": lambda: a / b,
+            "^": lambda: float(a) ** b,
+            "=": lambda: a == b,
+            "<>": lambda: a != b,
+            "<": lambda: a < b,
+            ">": lambda: a > b,
+            "<=": lambda: a <= b,
+            ">=": lambda: a >= b,
+        }[op]()
     except (ZeroDivisionError, OverflowError):
         return ERROR
     if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
@@ -253,8 +264,11 @@ def test_libreoffice_computes_the_carried_values(libreoffice, tmp_path):
     source.write_bytes(finalize(buffer.getvalue(), {"Expr": cached}))
     (out,) = recalc([source], tmp_path / "out")
     got = read_values(out)["Expr"]
-    wrong = [(ref, expr.text, expr.value, got.get(ref)) for ref, expr in expected.items()
-             if not agree(float(expr.value), float(got.get(ref)), scale=1e-3)]
+    wrong = [
+        (ref, expr.text, expr.value, got.get(ref))
+        for ref, expr in expected.items()
+        if not agree(float(expr.value), float(got.get(ref)), scale=1e-3)
+    ]
     assert wrong == []
 
 
@@ -263,32 +277,36 @@ def test_libreoffice_computes_the_carried_values(libreoffice, tmp_path):
 a, b, c = E("a", 2.0), E("b", 3.0), E("c", 2.0)
 
 
-@pytest.mark.parametrize("expr, text, value", [
-    (a + b * c, "a+b*c", 8.0),
-    ((a + b) * c, "(a+b)*c", 10.0),
-    (a - (b - c), "a-(b-c)", 1.0),
-    (a - b - c, "a-b-c", -3.0),
-    (a / (b * c), "a/(b*c)", 1 / 3),
-    (a / b / c, "a/b/c", 1 / 3),
-    ((a ** b) ** c, "a^b^c", 64.0),  # Excel's ^ is left-associative
-    (a ** (b ** c), "a^(b^c)", 512.0),
-    (lift(-2) ** 2, "-2^2", 4.0),  # and its minus sign binds tighter than ^
-    (a ** lift(-1), "a^-1", 0.5),
-    (0 - lift(-2) ** 2, "0--2^2", -4.0),
-    (a * lift(-3), "a*-3", -6.0),
-    ((a < b) + 1, "(a<b)+1", 2),
-    ((a + b).eq(a * c), "a+b=a*c", False),
-    (2 * (a + b), "2*(a+b)", 10.0),
-    (1 - (a + b) / c, "1-(a+b)/c", -1.5),
-])
+@pytest.mark.parametrize(
+    "expr, text, value",
+    [
+        (a + b * c, "a+b*c", 8.0),
+        ((a + b) * c, "(a+b)*c", 10.0),
+        (a - (b - c), "a-(b-c)", 1.0),
+        (a - b - c, "a-b-c", -3.0),
+        (a / (b * c), "a/(b*c)", 1 / 3),
+        (a / b / c, "a/b/c", 1 / 3),
+        ((a**b) ** c, "a^b^c", 64.0),  # Excel's ^ is left-associative
+        (a ** (b**c), "a^(b^c)", 512.0),
+        (lift(-2) ** 2, "-2^2", 4.0),  # and its minus sign binds tighter than ^
+        (a ** lift(-1), "a^-1", 0.5),
+        (0 - lift(-2) ** 2, "0--2^2", -4.0),
+        (a * lift(-3), "a*-3", -6.0),
+        ((a < b) + 1, "(a<b)+1", 2),
+        ((a + b).eq(a * c), "a+b=a*c", False),
+        (2 * (a + b), "2*(a+b)", 10.0),
+        (1 - (a + b) / c, "1-(a+b)/c", -1.5),
+    ],
+)
 def test_precedence_and_parentheses(expr, text, value):
     assert expr.text == text
     assert expr.value == value
     assert _same(evaluate(Parser(text).parse(), {"a": 2.0, "b": 3.0, "c": 2.0}), value)
 
 
-@pytest.mark.parametrize("number", [0.1, 1 / 3, 1e-7, 1e20, 123456789.123, 2.5e-300, 0.0,
-                                    -0.75, 1e16, 5e-324])
+@pytest.mark.parametrize(
+    "number", [0.1, 1 / 3, 1e-7, 1e20, 123456789.123, 2.5e-300, 0.0, -0.75, 1e16, 5e-324]
+)
 def test_number_literals_read_back_exactly(number):
     text = lift(number).text
     assert float(text) == number
@@ -332,10 +350,22 @@ def test_text_in_arithmetic_is_an_error_not_a_number():
 def test_errors_propagate_through_every_operation():
     broken = a / 0
     assert broken.value is DIV_ERROR
-    for expr in (broken + 1, 1 - broken, broken * 0, broken ** 2, broken < 1, ABS(broken),
-                 MAX(broken, 1), MIN(1, broken), SUM(broken), POWER(broken, 1),
-                 IF(broken, 1, 2), AND(broken), NOT(broken), INDEX(E("r", [[1]], shape=(1, 1)),
-                                                                 broken, 1)):
+    for expr in (
+        broken + 1,
+        1 - broken,
+        broken * 0,
+        broken**2,
+        broken < 1,
+        ABS(broken),
+        MAX(broken, 1),
+        MIN(1, broken),
+        SUM(broken),
+        POWER(broken, 1),
+        IF(broken, 1, 2),
+        AND(broken),
+        NOT(broken),
+        INDEX(E("r", [[1]], shape=(1, 1)), broken, 1),
+    ):
         assert expr.value is DIV_ERROR, expr.text
     assert ISERROR(broken).value is True and ISNUMBER(broken).value is False
     assert IFERROR(broken, False).value is False

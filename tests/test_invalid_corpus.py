@@ -154,7 +154,11 @@ EXPECTED: dict[str, tuple[str | None, int | None, str]] = {
     "start_year_2101": ("start_year", 11, ">= 2000 and <= 2100, found 2101"),
     # models
     "unknown_model_without_prices": ("models[0].name", 10, "closest catalog names: gpt-4o-mini"),
-    "model_with_only_input_price": ("models[0].name", 10, "expected a catalog model or output_price"),
+    "model_with_only_input_price": (
+        "models[0].name",
+        10,
+        "expected a catalog model or output_price",
+    ),
     "duplicate_model_names": ("models[1].name", 12, "found 'GPT-4o-Mini' again (also models[0])"),
     "missing_share_with_several_models": ("models[1].share", 12, "expected a share (required"),
     "share_sum_not_one": ("models", 9, "shares summing to 1, found 0.7 + 0.2 = 0.9"),
@@ -170,12 +174,19 @@ EXPECTED: dict[str, tuple[str | None, int | None, str]] = {
     "case_name_too_long": ("cases." + "a" * 21, 12, "[a-z][a-z0-9_]{0,19}"),
     "case_name_with_hyphen": ("cases.bear-case", 12, "found 'bear-case'"),
     "case_name_number": ("cases", 12, "expected a text key, found '2027'"),
-    "case_overrides_unknown_model": ("cases.bear.models.gpt-4o-maxi", 14, "did you mean 'gpt-4o-mini'?"),
+    "case_overrides_unknown_model": (
+        "cases.bear.models.gpt-4o-maxi",
+        14,
+        "did you mean 'gpt-4o-mini'?",
+    ),
     "case_seats_without_base_seats": ("cases.bull.seats", 13, "the base case gives no seats"),
     "case_shares_not_one": ("cases.bear.models", 18, "found 0.7 + 0.5 = 1.2"),
     "case_reasoning_above_1000": ("cases.bear.usage.reasoning_multiplier", 13, "found 2000"),
     "case_decline_list_entry_above_1000": (
-        "cases.bull.price_curve.annual_decline_factor[1]", 13, "<= 1000, found 2000"),
+        "cases.bull.price_curve.annual_decline_factor[1]",
+        13,
+        "<= 1000, found 2000",
+    ),
     "case_target_margin_one": ("cases.bear.target_gross_margin", 13, "< 1, found 1.0"),
     # sensitivity
     "sensitivity_year_before_start": ("sensitivity.year", 12, "from 2026 to 2030, found 2025"),
@@ -190,7 +201,11 @@ EXPECTED: dict[str, tuple[str | None, int | None, str]] = {
     "notes_too_long": ("notes", 11, "expected at most 10000 characters, found 10001"),
     "control_char_in_name": ("name", 2, "expected text without control characters"),
     "control_char_in_notes": ("notes", 11, "expected text without control characters"),
-    "currency_lowercase": ("currency", 11, "three capital letters such as USD, found the text 'usd'"),
+    "currency_lowercase": (
+        "currency",
+        11,
+        "three capital letters such as USD, found the text 'usd'",
+    ),
     "currency_no": ("currency", 11, "found the text 'no'"),
     "currency_number": ("currency", 11, "expected text, found 840"),
     "version_2": ("version", 11, "expected one of 1, found 2"),
@@ -208,7 +223,11 @@ def _start(*args: str | Path, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)}
     return subprocess.Popen(
         [sys.executable, "-m", "generator", *map(str, args)],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         errors="replace",
         preexec_fn=_limits,  # noqa: PLW1509 - safe: these tests start no threads
     )
@@ -246,10 +265,16 @@ def corpus_runs(tmp_path_factory) -> dict[str, tuple[Path, dict[str, Run]]]:
         started = []
         for file in CORPUS[first : first + at_once]:
             folder = folders[file.stem]
-            started.append((file, folder, {
-                "validate": _start("validate", file, cwd=folder),
-                "generate": _start("generate", file, "-o", folder / "out", cwd=folder),
-            }))
+            started.append(
+                (
+                    file,
+                    folder,
+                    {
+                        "validate": _start("validate", file, cwd=folder),
+                        "generate": _start("generate", file, "-o", folder / "out", cwd=folder),
+                    },
+                )
+            )
         for file, folder, processes in started:
             runs = {command: _finish(process) for command, process in processes.items()}
             results[file.stem] = (folder, runs)

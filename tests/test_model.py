@@ -167,14 +167,21 @@ def test_decline_factor_one_and_no_growth_give_a_constant_margin() -> None:
 
     table = generator.compute(scenario(text))
 
-    for row in ("cost_per_query", "inference_cost_per_seat", "gross_margin",
-                "price_for_target_margin", "max_queries_at_target"):
+    for row in (
+        "cost_per_query",
+        "inference_cost_per_seat",
+        "gross_margin",
+        "price_for_target_margin",
+        "max_queries_at_target",
+    ):
         assert table[row].nunique() == 1, row
 
 
 def test_floors_bind_and_prices_never_go_under_them() -> None:
-    text = SIMPLE + ("price_curve:\n  annual_decline_factor: 10\n"
-                     "  floor_input_price: 0.01\n  floor_output_price: 0.5\n")
+    text = SIMPLE + (
+        "price_curve:\n  annual_decline_factor: 10\n"
+        "  floor_input_price: 0.01\n  floor_output_price: 0.5\n"
+    )
     case = scenario(text).base
 
     prices = [model.token_prices(case, 0, t) for t in range(6)]
@@ -186,9 +193,9 @@ def test_floors_bind_and_prices_never_go_under_them() -> None:
 
 
 def test_a_models_own_floor_overrides_the_curves() -> None:
-    text = SIMPLE.replace("    output_price: 15\n",
-                          "    output_price: 15\n    floor_output_price: 2\n") + (
-        "price_curve:\n  annual_decline_factor: 10\n  floor_output_price: 0.5\n")
+    text = SIMPLE.replace(
+        "    output_price: 15\n", "    output_price: 15\n    floor_output_price: 2\n"
+    ) + ("price_curve:\n  annual_decline_factor: 10\n  floor_output_price: 0.5\n")
 
     assert model.token_prices(scenario(text).base, 0, 3)[1] == 2
 
@@ -196,7 +203,8 @@ def test_a_models_own_floor_overrides_the_curves() -> None:
 def test_full_cache_hit_with_90_percent_discount_cuts_input_cost_by_90_percent() -> None:
     input_only = with_usage(SIMPLE, output_tokens_per_call=0)
     cached = with_usage(input_only, cache_hit_rate=1).replace(
-        "    output_price: 15\n", "    output_price: 15\n    cached_input_discount: 0.9\n")
+        "    output_price: 15\n", "    output_price: 15\n    cached_input_discount: 0.9\n"
+    )
 
     plain = generator.compute(scenario(input_only))["cost_per_query"]
     discounted = generator.compute(scenario(cached))["cost_per_query"]
@@ -208,7 +216,8 @@ def test_full_cache_hit_with_90_percent_discount_cuts_input_cost_by_90_percent()
 
 def test_batch_discount_scales_the_whole_call() -> None:
     batched = with_usage(SIMPLE, batch_share=0.5).replace(
-        "    output_price: 15\n", "    output_price: 15\n    batch_discount: 0.5\n")
+        "    output_price: 15\n", "    output_price: 15\n    batch_discount: 0.5\n"
+    )
 
     plain = generator.compute(scenario(SIMPLE))["cost_per_query"]
     cut = generator.compute(scenario(batched))["cost_per_query"]
@@ -220,10 +229,12 @@ def test_reasoning_multiplier_scales_only_output() -> None:
     def cost(**usage: object) -> float:
         return generator.compute(scenario(with_usage(SIMPLE, **usage)))["cost_per_query"].iloc[0]
 
-    assert close(cost(output_tokens_per_call=0, reasoning_multiplier=7),
-                 cost(output_tokens_per_call=0))
-    assert close(cost(input_tokens_per_call=0, reasoning_multiplier=7),
-                 7 * cost(input_tokens_per_call=0))
+    assert close(
+        cost(output_tokens_per_call=0, reasoning_multiplier=7), cost(output_tokens_per_call=0)
+    )
+    assert close(
+        cost(input_tokens_per_call=0, reasoning_multiplier=7), 7 * cost(input_tokens_per_call=0)
+    )
     # input 6000 x $3 + output 800 x 7 x $15, per million tokens
     assert close(cost(reasoning_multiplier=7), (6000 * 3 + 800 * 7 * 15) / 1e6)
 
@@ -242,8 +253,9 @@ def test_growth_compounds_per_year() -> None:
 
 
 def test_target_plus_fee_of_one_gives_na_for_price_for_target_margin() -> None:
-    text = SIMPLE.replace("  price_per_seat_month: 40\n",
-                          "  price_per_seat_month: 40\n  payment_fee_rate: 0.3\n")
+    text = SIMPLE.replace(
+        "  price_per_seat_month: 40\n", "  price_per_seat_month: 40\n  payment_fee_rate: 0.3\n"
+    )
 
     table = generator.compute(scenario(text))  # target 0.7 + fee 0.3: 1 - 0.7 - 0.3 = 5.6e-17
 
@@ -252,8 +264,9 @@ def test_target_plus_fee_of_one_gives_na_for_price_for_target_margin() -> None:
 
 
 def test_target_plus_fee_above_one_gives_na() -> None:
-    text = SIMPLE.replace("  price_per_seat_month: 40\n",
-                          "  price_per_seat_month: 40\n  payment_fee_rate: 0.5\n")
+    text = SIMPLE.replace(
+        "  price_per_seat_month: 40\n", "  price_per_seat_month: 40\n  payment_fee_rate: 0.5\n"
+    )
 
     table = generator.compute(scenario(text))
 
@@ -272,8 +285,9 @@ def test_zero_cost_per_query_gives_na_for_max_queries_at_target() -> None:
 
 
 def test_revenue_at_or_below_1e_12_counts_as_zero() -> None:
-    text = SIMPLE.replace("  price_per_seat_month: 40\n",
-                          "  price_per_seat_month: 40\n  annual_price_change: -0.99\n")
+    text = SIMPLE.replace(
+        "  price_per_seat_month: 40\n", "  price_per_seat_month: 40\n  annual_price_change: -0.99\n"
+    )
     text = text.replace("years: 6", "years: 9")
 
     margins = list(generator.compute(scenario(text))["gross_margin"])
@@ -311,9 +325,9 @@ def test_list_entries_past_the_horizon_are_ignored() -> None:
 
 
 def test_a_models_own_factor_overrides_the_curve() -> None:
-    text = SIMPLE.replace("    output_price: 15\n",
-                          "    output_price: 15\n    annual_decline_factor: 1.5\n") + (
-        "price_curve:\n  annual_decline_factor: [10, 2]\n")
+    text = SIMPLE.replace(
+        "    output_price: 15\n", "    output_price: 15\n    annual_decline_factor: 1.5\n"
+    ) + ("price_curve:\n  annual_decline_factor: [10, 2]\n")
     case = scenario(text).base
 
     assert [model.cumulative_decline(case, 0, t) for t in range(3)] == [1, 1.5, 2.25]
@@ -331,7 +345,9 @@ def _curve_replaced(text: str, factor: float, multiplier: float) -> str:
 @pytest.mark.parametrize("curve", ["4", "[8, 1.5]"])
 def test_sensitivity_grid_equals_compute_with_factor_and_reasoning_replaced(curve: str) -> None:
     text = HAND.replace("  annual_decline_factor: 4\n", f"  annual_decline_factor: {curve}\n")
-    text += "sensitivity:\n  year: 2027\n  decline_factors: [1, 3]\n  reasoning_multipliers: [1, 5]\n"
+    text += (
+        "sensitivity:\n  year: 2027\n  decline_factors: [1, 3]\n  reasoning_multipliers: [1, 5]\n"
+    )
     loaded = scenario(text)
 
     grid = generator.sensitivity(loaded)
@@ -339,8 +355,9 @@ def test_sensitivity_grid_equals_compute_with_factor_and_reasoning_replaced(curv
     assert list(grid.index) == [1, 3] and list(grid.columns) == [1, 5]
     for factor in (1, 3):
         for multiplier in (1, 5):
-            edited = text.replace(f"  annual_decline_factor: {curve}\n",
-                                  f"  annual_decline_factor: {factor}\n")
+            edited = text.replace(
+                f"  annual_decline_factor: {curve}\n", f"  annual_decline_factor: {factor}\n"
+            )
             edited = with_usage(edited, reasoning_multiplier=multiplier)
             expected = generator.compute(scenario(edited)).loc[2027, "gross_margin"]
             assert close(grid.loc[factor, multiplier], expected)
@@ -384,17 +401,25 @@ def reference(loaded: Scenario, case_name: str) -> dict[str, list]:
                     decline *= listed[min(k, len(listed)) - 1]
                 else:
                     decline *= curve.annual_decline_factor
-            floor_in = curve.floor_input_price if m.floor_input_price is None \
-                else m.floor_input_price
-            floor_out = curve.floor_output_price if m.floor_output_price is None \
-                else m.floor_output_price
+            floor_in = (
+                curve.floor_input_price if m.floor_input_price is None else m.floor_input_price
+            )
+            floor_out = (
+                curve.floor_output_price if m.floor_output_price is None else m.floor_output_price
+            )
             p_in = max(floor_in, m.input_price / decline)
             p_out = max(floor_out, m.output_price / decline)
             grow = (1 + usage.annual_token_growth) ** t
             tokens_in = usage.input_tokens_per_call * grow
             tokens_out = usage.output_tokens_per_call * usage.reasoning_multiplier * grow
-            call = ((tokens_in * p_in * (1 - usage.cache_hit_rate * m.cached_input_discount)
-                     + tokens_out * p_out) * (1 - usage.batch_share * m.batch_discount) / 1e6)
+            call = (
+                (
+                    tokens_in * p_in * (1 - usage.cache_hit_rate * m.cached_input_discount)
+                    + tokens_out * p_out
+                )
+                * (1 - usage.batch_share * m.batch_discount)
+                / 1e6
+            )
             call_sum += m.share * call
         cpq = usage.agent_calls_per_query * call_sum
         queries = usage.queries_per_seat_month * (1 + usage.annual_usage_growth) ** t
@@ -404,19 +429,26 @@ def reference(loaded: Scenario, case_name: str) -> dict[str, list]:
         cogs = inference + other + pricing.payment_fee_rate * revenue
         keep = 1 - case.target_gross_margin - pricing.payment_fee_rate
         row = {
-            "cost_per_query": cpq, "queries_per_seat": queries,
-            "inference_cost_per_seat": inference, "revenue_per_seat": revenue,
-            "cogs_per_seat": cogs, "gross_profit_per_seat": revenue - cogs,
+            "cost_per_query": cpq,
+            "queries_per_seat": queries,
+            "inference_cost_per_seat": inference,
+            "revenue_per_seat": revenue,
+            "cogs_per_seat": cogs,
+            "gross_profit_per_seat": revenue - cogs,
             "gross_margin": (revenue - cogs) / revenue if revenue > 1e-12 else NA,
             "price_for_target_margin": (inference + other) / keep if keep > 1e-12 else NA,
-            "max_queries_at_target": (max(0.0, revenue * keep - other) / cpq
-                                      if cpq > 1e-12 else NA),
+            "max_queries_at_target": (
+                max(0.0, revenue * keep - other) / cpq if cpq > 1e-12 else NA
+            ),
         }
         if case.seats is not None:
             seats = case.seats.start * (1 + case.seats.annual_growth) ** t
-            row.update(seats=seats, annual_revenue=12 * seats * revenue,
-                       annual_cogs=12 * seats * cogs,
-                       annual_gross_profit=12 * seats * (revenue - cogs))
+            row.update(
+                seats=seats,
+                annual_revenue=12 * seats * revenue,
+                annual_cogs=12 * seats * cogs,
+                annual_gross_profit=12 * seats * (revenue - cogs),
+            )
         for key, value in row.items():
             out.setdefault(key, []).append(value)
     return out
@@ -437,8 +469,9 @@ def test_compute_matches_spec_section_3_on_every_example(path: Path) -> None:
                 if row in ("gross_margin", "queries_per_seat", "max_queries_at_target", "seats"):
                     scale = 1.0
                 else:
-                    scale = expected["annual_revenue" if row.startswith("annual_")
-                                     else "revenue_per_seat"][t]
+                    scale = expected[
+                        "annual_revenue" if row.startswith("annual_") else "revenue_per_seat"
+                    ][t]
                 if value == NA:
                     assert got == NA, (case.name, row, t)
                 else:

@@ -96,7 +96,8 @@ def test_worst_case_first_year_and_inference_share(generated) -> None:
     assert worst_margin == min(m[-1] for _, m in outcome.margins)
     assert value("First year at target") == dict(outcome.first_at_target)["base"]
     assert value("Inference cost / revenue (last year)") == pytest.approx(
-        outcome.details["inference_share_last_year"], rel=DIGITS)
+        outcome.details["inference_share_last_year"], rel=DIGITS
+    )
     assert value("Seat price / month") == 100
     assert value("Target margin") == 0.7
 
@@ -170,8 +171,10 @@ def test_chart_has_a_line_per_scenario(generated) -> None:
 
 def test_chart_is_capped_and_says_so(tmp_path: Path) -> None:
     outcome = api.generate_one(SCENARIOS / "support_bot.yaml", tmp_path / "one.xlsx")
-    many = [replace(outcome, source=tmp_path / f"s{i:03d}.yaml",
-                    output=tmp_path / f"s{i:03d}.xlsx") for i in range(40)]
+    many = [
+        replace(outcome, source=tmp_path / f"s{i:03d}.yaml", output=tmp_path / f"s{i:03d}.xlsx")
+        for i in range(40)
+    ]
 
     data = portfolio.build(many, tmp_path, tmp_path)
 
@@ -210,8 +213,9 @@ def test_libreoffice_opens_it_with_the_numbers(generated, tmp_path: Path) -> Non
     values = read_values(converted)[portfolio.SHEET]
     names = {values.get(f"B{row}"): row for row in range(HEADERS + 1, HEADERS + 40)}
     header = (re.fullmatch(rf"([A-Z]+){HEADERS}", ref) for ref in values)
-    years = {values[m.group(0)]: m.group(1) for m in header
-             if m and isinstance(values[m.group(0)], int)}
+    years = {
+        values[m.group(0)]: m.group(1) for m in header if m and isinstance(values[m.group(0)], int)
+    }
     for outcome in (o for o in outcomes if o.ok):
         row = names[outcome.source.name]
         assert values[f"A{row}"] == outcome.name

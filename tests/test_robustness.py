@@ -32,12 +32,14 @@ def big_scenario(price: float) -> str:
     models = "".join(
         f"  - name: model-{i}\n    share: 0.05\n    input_price: {1 + i}\n"
         f"    output_price: {2 + 2 * i}\n    cached_input_discount: 0.5\n"
-        for i in range(20))
+        for i in range(20)
+    )
     cases = "".join(
         f"  case{i}:\n    usage: {{reasoning_multiplier: {i + 2}}}\n"
         f"    price_curve: {{annual_decline_factor: [{i + 1.5}, 2]}}\n"
         f"    models: {{model-{i}: {{share: 0.1}}, model-{(i + 1) % 20}: {{share: 0}}}}\n"
-        for i in range(10))
+        for i in range(10)
+    )
     return (
         f"name: Big scenario\nyears: 30\npricing:\n  price_per_seat_month: {price}\n"
         "usage:\n  queries_per_seat_month: 300\n  agent_calls_per_query: 8\n"
@@ -51,10 +53,15 @@ def start(*args: str | Path, code: str | None = None) -> subprocess.Popen:
     if code is None:
         command = [sys.executable, "-m", "generator", *map(str, args)]
     else:
-        command = [sys.executable, "-c", code + "\nfrom generator.cli import main\nmain()",
-                   *map(str, args)]
-    return subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+        command = [
+            sys.executable,
+            "-c",
+            code + "\nfrom generator.cli import main\nmain()",
+            *map(str, args),
+        ]
+    return subprocess.Popen(
+        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -162,9 +169,12 @@ fsutil.os.replace = die
 """
 
 
-@pytest.mark.parametrize("fault", [KILL_IN_WRITE, KILL_BEFORE_RENAME], ids=["mid-write", "pre-rename"])
+@pytest.mark.parametrize(
+    "fault", [KILL_IN_WRITE, KILL_BEFORE_RENAME], ids=["mid-write", "pre-rename"]
+)
 def test_killed_writer_leaves_the_old_file_and_a_temp_the_next_run_removes(
-        fault, tmp_path, versions):
+    fault, tmp_path, versions
+):
     source, out, target = prepare(tmp_path, versions)
 
     code, _, _ = finish(start("generate", source, "-o", out, code=fault))
@@ -199,10 +209,12 @@ def test_concurrent_runs_into_one_folder_do_not_corrupt_each_other(tmp_path: Pat
         expected[label] = (tmp_path / f"ref-{label}" / "big.xlsx").read_bytes()
 
     for _ in range(3):
-        processes = [start("generate", sources["old"], "-o", out),
-                     start("generate", sources["new"], "-o", out),
-                     start("generate", other, "-o", out),
-                     start("generate", sources["new"], other, "-o", out)]
+        processes = [
+            start("generate", sources["old"], "-o", out),
+            start("generate", sources["new"], "-o", out),
+            start("generate", other, "-o", out),
+            start("generate", sources["new"], other, "-o", out),
+        ]
         results = [finish(process) for process in processes]
 
         for code, _, err in results:
@@ -234,7 +246,8 @@ def test_edited_workbook_is_refused_and_kept_byte_for_byte(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"{target}: edited since it was generated (changed inputs: price_per_seat_month); "
-        "not replaced. Use --force to overwrite it, or -o to write elsewhere.")
+        "not replaced. Use --force to overwrite it, or -o to write elsewhere."
+    )
     assert target.read_bytes() == edited
     assert temps(tmp_path) == []
 
@@ -306,7 +319,8 @@ def test_a_folder_where_the_workbook_belongs(tmp_path: Path) -> None:
 
         assert result.exit_code == 1
         assert result.stderr.strip() == (
-            f"{tmp_path / 'support_bot.xlsx'}: cannot write: the path is a folder")
+            f"{tmp_path / 'support_bot.xlsx'}: cannot write: the path is a folder"
+        )
 
 
 # --- (d) errors from the environment ---------------------------------------------------------
@@ -348,7 +362,8 @@ def test_unwritable_output_folder(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"{tmp_path / 'support_bot.xlsx'}: cannot write: folder {tmp_path} is not writable "
-        "(permission denied)")
+        "(permission denied)"
+    )
     assert list(tmp_path.iterdir()) == []
 
 

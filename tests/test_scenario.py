@@ -151,13 +151,17 @@ def test_currency_no_fails_as_text_not_as_a_boolean() -> None:
 def test_true_is_a_boolean_and_refused_where_a_number_belongs() -> None:
     (message,) = messages(MINIMAL.replace("price_per_seat_month: 40", "price_per_seat_month: True"))
 
-    assert message.endswith("pricing.price_per_seat_month: expected a number, found True (a boolean)")
+    assert message.endswith(
+        "pricing.price_per_seat_month: expected a number, found True (a boolean)"
+    )
 
 
 def test_core_schema_numbers_and_texts() -> None:
-    text = (MINIMAL.replace("price_per_seat_month: 40", "price_per_seat_month: 0x28")
-            .replace("name: Minimal", "name: 2026-01-01")
-            .replace("queries_per_seat_month: 300", "queries_per_seat_month: 0o454"))
+    text = (
+        MINIMAL.replace("price_per_seat_month: 40", "price_per_seat_month: 0x28")
+        .replace("name: Minimal", "name: 2026-01-01")
+        .replace("queries_per_seat_month: 300", "queries_per_seat_month: 0o454")
+    )
     loaded = scenario(text)
 
     assert loaded.name == "2026-01-01"  # no timestamps in YAML 1.2: a date is text
@@ -252,8 +256,9 @@ def test_unknown_model_without_prices_lists_closest_catalog_names() -> None:
 
 
 def test_unknown_model_with_both_prices_is_fine() -> None:
-    text = MINIMAL.replace("- name: gpt-4o-mini", "- name: in-house\n    input_price: 1\n"
-                                                  "    output_price: 2")
+    text = MINIMAL.replace(
+        "- name: gpt-4o-mini", "- name: in-house\n    input_price: 1\n    output_price: 2"
+    )
 
     (model,) = scenario(text).base.models
 
@@ -262,8 +267,9 @@ def test_unknown_model_with_both_prices_is_fine() -> None:
 
 
 def test_model_names_must_be_unique_ignoring_case() -> None:
-    text = TWO_MODELS.replace("name: gpt-4o-mini", "name: FRONTIER\n    input_price: 1\n"
-                                                   "    output_price: 2")
+    text = TWO_MODELS.replace(
+        "name: gpt-4o-mini", "name: FRONTIER\n    input_price: 1\n    output_price: 2"
+    )
 
     (error,) = errors_of(text)
 
@@ -290,7 +296,9 @@ def test_shares_sum_within_tolerance() -> None:
 
 # --- cases ----------------------------------------------------------------------------------
 
-CASES = TWO_MODELS + """\
+CASES = (
+    TWO_MODELS
+    + """\
 cases:
   bull:
     price_curve: {annual_decline_factor: [10, 6]}
@@ -302,6 +310,7 @@ cases:
       FRONTIER: {share: 0.5, annual_decline_factor: 1.5, floor_output_price: 2}
       GPT-4o-Mini: {share: 0.5}
 """
+)
 
 
 def test_cases_come_base_first_then_in_file_order() -> None:
@@ -314,7 +323,8 @@ def test_case_overrides_apply_and_everything_else_is_inherited() -> None:
 
     assert bear.usage.reasoning_multiplier == 20
     assert bear.usage.model_dump(exclude={"reasoning_multiplier"}) == base.usage.model_dump(
-        exclude={"reasoning_multiplier"})
+        exclude={"reasoning_multiplier"}
+    )
     assert bear.target_gross_margin == 0.6 and bull.target_gross_margin == 0.7
     assert bear.pricing == base.pricing and bear.price_curve == base.price_curve
     assert bull.price_curve.annual_decline_factor == (10, 6)
@@ -337,9 +347,12 @@ def test_case_records_what_it_overrides() -> None:
 
     assert bull.overrides == {("price_curve", "annual_decline_factor"), ("seats", "annual_growth")}
     assert bear.overrides == {
-        ("usage", "reasoning_multiplier"), ("target_gross_margin",),
-        ("models", 0, "share"), ("models", 0, "decline_factor"),
-        ("models", 0, "floor_output_price"), ("models", 1, "share"),
+        ("usage", "reasoning_multiplier"),
+        ("target_gross_margin",),
+        ("models", 0, "share"),
+        ("models", 0, "decline_factor"),
+        ("models", 0, "floor_output_price"),
+        ("models", 1, "share"),
     }
 
 
@@ -355,8 +368,10 @@ def test_case_shares_must_still_sum_to_one() -> None:
 
 
 def test_case_naming_a_model_twice_ignoring_case_is_refused() -> None:
-    text = CASES.replace("      GPT-4o-Mini: {share: 0.5}\n",
-                         "      GPT-4o-Mini: {share: 0.5}\n      frontier: {share: 0.9}\n")
+    text = CASES.replace(
+        "      GPT-4o-Mini: {share: 0.5}\n",
+        "      GPT-4o-Mini: {share: 0.5}\n      frontier: {share: 0.9}\n",
+    )
 
     errors = errors_of(text)
 
@@ -444,21 +459,30 @@ def test_unknown_key_suggests_the_closest_field() -> None:
 
 
 def test_unknown_key_without_a_close_one_lists_the_valid_keys() -> None:
-    (error,) = errors_of(MINIMAL.replace("  output_tokens_per_call: 800\n",
-                                         "  output_tokens_per_call: 800\n  zzz: 1\n"))
+    (error,) = errors_of(
+        MINIMAL.replace(
+            "  output_tokens_per_call: 800\n", "  output_tokens_per_call: 800\n  zzz: 1\n"
+        )
+    )
 
     assert error.problem.startswith("unknown key (expected one of: queries_per_seat_month, ")
 
 
 def test_several_problems_are_reported_together_in_file_order() -> None:
-    text = (MINIMAL.replace("price_per_seat_month: 40", "price_per_seat_month: -1")
-            .replace("output_tokens_per_call: 800", "output_tokens_per_call: lots")
-            + "years: 40\n")
+    text = (
+        MINIMAL.replace("price_per_seat_month: 40", "price_per_seat_month: -1").replace(
+            "output_tokens_per_call: 800", "output_tokens_per_call: lots"
+        )
+        + "years: 40\n"
+    )
 
     errors = errors_of(text)
 
     assert [(e.path, e.line) for e in errors] == [
-        ("pricing.price_per_seat_month", 3), ("usage.output_tokens_per_call", 7), ("years", 10)]
+        ("pricing.price_per_seat_month", 3),
+        ("usage.output_tokens_per_call", 7),
+        ("years", 10),
+    ]
 
 
 def test_at_most_twenty_errors_are_reported() -> None:
@@ -474,8 +498,10 @@ def test_at_most_twenty_errors_are_reported() -> None:
 
 
 def test_missing_file_and_folder_give_one_clear_line(tmp_path: Path) -> None:
-    for path, problem in ((tmp_path / "nope.yaml", "found no such file"),
-                          (tmp_path, "expected a file, found a folder")):
+    for path, problem in (
+        (tmp_path / "nope.yaml", "found no such file"),
+        (tmp_path, "expected a file, found a folder"),
+    ):
         with pytest.raises(ScenarioErrors) as caught:
             load(path)
 
@@ -502,9 +528,14 @@ def test_a_document_of_many_tiny_values_is_stopped_while_it_is_read() -> None:
 
 
 def test_aliases_expanding_past_the_limit_are_an_alias_bomb() -> None:
-    text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
-        for prev, name in zip("abcdef", "bcdefg")) + MINIMAL
+    text = (
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
+            for prev, name in zip("abcdef", "bcdefg")
+        )
+        + MINIMAL
+    )
 
     (error,) = errors_of(text)
 
@@ -521,10 +552,48 @@ def test_mutated_files_raise_scenario_errors_and_nothing_else() -> None:
     import random
 
     rng = random.Random(6)
-    pieces = ["", "~", "true", "no", "[]", "{}", "-1", "1e400", ".nan", "&a x", "*a", "*zz",
-              "!!str", "!x", "[", "]", "{", "}", ":", "- ", "'", '"', "\t", "\n", "#", "|",
-              ">", "---", "...", "?", ",", "1_0", "0x1F", "2026-01-01", "=", "<<: *a",
-              "\u2028", "\ufeff", "\\x00", "%YAML 1.1\n"]
+    pieces = [
+        "",
+        "~",
+        "true",
+        "no",
+        "[]",
+        "{}",
+        "-1",
+        "1e400",
+        ".nan",
+        "&a x",
+        "*a",
+        "*zz",
+        "!!str",
+        "!x",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "- ",
+        "'",
+        '"',
+        "\t",
+        "\n",
+        "#",
+        "|",
+        ">",
+        "---",
+        "...",
+        "?",
+        ",",
+        "1_0",
+        "0x1F",
+        "2026-01-01",
+        "=",
+        "<<: *a",
+        "\u2028",
+        "\ufeff",
+        "\\x00",
+        "%YAML 1.1\n",
+    ]
     texts = [path.read_text(encoding="utf-8") for path in SCENARIOS]
     outcomes = {"valid": 0, "invalid": 0}
     for attempt in range(300):

@@ -25,41 +25,88 @@ from generator.scenario import Scenario
 from generator.workbook import build
 
 SCALARS = (
-    ("price_per_seat_month", "pricing"), ("annual_price_change", "pricing"),
-    ("payment_fee_rate", "pricing"), ("queries_per_seat_month", "usage"),
-    ("agent_calls_per_query", "usage"), ("input_tokens_per_call", "usage"),
-    ("output_tokens_per_call", "usage"), ("reasoning_multiplier", "usage"),
-    ("annual_usage_growth", "usage"), ("annual_token_growth", "usage"),
-    ("cache_hit_rate", "usage"), ("batch_share", "usage"),
-    ("annual_decline_factor", "price_curve"), ("floor_input_price", "price_curve"),
-    ("floor_output_price", "price_curve"), ("other_cogs_per_seat_month", "costs"),
-    ("annual_other_cogs_change", "costs"), ("target_gross_margin", None),
+    ("price_per_seat_month", "pricing"),
+    ("annual_price_change", "pricing"),
+    ("payment_fee_rate", "pricing"),
+    ("queries_per_seat_month", "usage"),
+    ("agent_calls_per_query", "usage"),
+    ("input_tokens_per_call", "usage"),
+    ("output_tokens_per_call", "usage"),
+    ("reasoning_multiplier", "usage"),
+    ("annual_usage_growth", "usage"),
+    ("annual_token_growth", "usage"),
+    ("cache_hit_rate", "usage"),
+    ("batch_share", "usage"),
+    ("annual_decline_factor", "price_curve"),
+    ("floor_input_price", "price_curve"),
+    ("floor_output_price", "price_curve"),
+    ("other_cogs_per_seat_month", "costs"),
+    ("annual_other_cogs_change", "costs"),
+    ("target_gross_margin", None),
 )
 SEAT_SCALARS = (("seats_start", "seats", "start"), ("annual_seat_growth", "seats", "annual_growth"))
 MODEL_FIELDS = (
-    ("model_share", "share"), ("model_input_price", "input_price"),
+    ("model_share", "share"),
+    ("model_input_price", "input_price"),
     ("model_output_price", "output_price"),
     ("model_cached_input_discount", "cached_input_discount"),
-    ("model_batch_discount", "batch_discount"), ("model_decline_factor", "decline_factor"),
+    ("model_batch_discount", "batch_discount"),
+    ("model_decline_factor", "decline_factor"),
     ("model_floor_input_price", "floor_input_price"),
     ("model_floor_output_price", "floor_output_price"),
 )
-YEAR_ROWS = ("years", "cost_per_query", "queries_per_seat", "inference_cost_per_seat",
-             "revenue_per_seat", "cogs_per_seat", "gross_profit_per_seat", "gross_margin",
-             "price_for_target_margin", "max_queries_at_target")
+YEAR_ROWS = (
+    "years",
+    "cost_per_query",
+    "queries_per_seat",
+    "inference_cost_per_seat",
+    "revenue_per_seat",
+    "cogs_per_seat",
+    "gross_profit_per_seat",
+    "gross_margin",
+    "price_for_target_margin",
+    "max_queries_at_target",
+)
 SEAT_ROWS = ("seats", "annual_revenue", "annual_cogs", "annual_gross_profit")
 CASE_ROWS = ("gross_margin", "inference_cost_per_seat", "revenue_per_seat")
 NA_ROWS = {"gross_margin", "price_for_target_margin", "max_queries_at_target"}
 
 # Functions Excel (without the _xlfn. prefix), LibreOffice and Google Sheets all share.
-PORTABLE = {"ABS", "AND", "CHOOSE", "COLUMNS", "COUNT", "COUNTA", "COUNTIF", "HYPERLINK", "IF",
-            "IFERROR", "INDEX", "INT", "ISERROR", "ISNUMBER", "MATCH", "MAX", "MIN", "NOT", "OR",
-            "POWER", "PRODUCT", "ROUND", "ROWS", "SUM", "SUMPRODUCT"}
+PORTABLE = {
+    "ABS",
+    "AND",
+    "CHOOSE",
+    "COLUMNS",
+    "COUNT",
+    "COUNTA",
+    "COUNTIF",
+    "HYPERLINK",
+    "IF",
+    "IFERROR",
+    "INDEX",
+    "INT",
+    "ISERROR",
+    "ISNUMBER",
+    "MATCH",
+    "MAX",
+    "MIN",
+    "NOT",
+    "OR",
+    "POWER",
+    "PRODUCT",
+    "ROUND",
+    "ROWS",
+    "SUM",
+    "SUMPRODUCT",
+}
 NOT_INSIDE_SUMPRODUCT = {"IF", "MAX", "MIN"}
 FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
 STRING = re.compile(r'"(?:[^"]|"")*"')
-ABSOLUTE = re.compile(r"^(?:'(?:[^']|'')+'|[A-Za-z0-9_]+)!\$[A-Z]{1,3}\$\d+(?::\$[A-Z]{1,3}\$\d+)?$")
+ABSOLUTE = re.compile(
+    r"^(?:'(?:[^']|'')+'|[A-Za-z0-9_]+)!\$[A-Z]{1,3}\$\d+(?::\$[A-Z]{1,3}\$\d+)?$"
+)
 INPUT_BLUE = "0000FF"  # RGB; openpyxl may prefix an alpha byte
+
 
 @cache
 def workbook(key: str, data_only: bool = False):
@@ -70,13 +117,17 @@ def expected_shapes(scenario: Scenario) -> dict[str, tuple[int, int]]:
     """Every defined name SPEC section 4 lists for this scenario, with (rows, columns)."""
     years, models = scenario.years, len(scenario.base.models)
     shapes = {name: (1, 1) for name, _section in SCALARS}
-    shapes |= {"start_year": (1, 1), "sensitivity_year": (1, 1), "active_case": (1, 1),
-               "checks_ok": (1, 1), "summary_gross_margin": (1, years),
-               "curve_decline_factor": (1, years),
-               "sensitivity_margin": (len(scenario.decline_factors),
-                                      len(scenario.reasoning_multipliers)),
-               "sensitivity_decline_factors": (len(scenario.decline_factors), 1),
-               "sensitivity_reasoning_multipliers": (1, len(scenario.reasoning_multipliers))}
+    shapes |= {
+        "start_year": (1, 1),
+        "sensitivity_year": (1, 1),
+        "active_case": (1, 1),
+        "checks_ok": (1, 1),
+        "summary_gross_margin": (1, years),
+        "curve_decline_factor": (1, years),
+        "sensitivity_margin": (len(scenario.decline_factors), len(scenario.reasoning_multipliers)),
+        "sensitivity_decline_factors": (len(scenario.decline_factors), 1),
+        "sensitivity_reasoning_multipliers": (1, len(scenario.reasoning_multipliers)),
+    }
     shapes |= {name: (models, 1) for name, _attr in MODEL_FIELDS}
     shapes |= {name: (1, years) for name in YEAR_ROWS}
     if scenario.base.seats is not None:
@@ -107,8 +158,11 @@ def _target(wb, name: str):
 
 def _cells(wb, name: str) -> list:
     sheet, min_col, min_row, max_col, max_row = _target(wb, name)
-    return [wb[sheet].cell(row=r, column=c) for r in range(min_row, max_row + 1)
-            for c in range(min_col, max_col + 1)]
+    return [
+        wb[sheet].cell(row=r, column=c)
+        for r in range(min_row, max_row + 1)
+        for c in range(min_col, max_col + 1)
+    ]
 
 
 def _formulas(wb) -> list[tuple[str, str]]:
@@ -121,12 +175,17 @@ def _formulas(wb) -> list[tuple[str, str]]:
                 if cell.data_type == "f":
                     found.append((f"{sheet.title}!{cell.coordinate}", cell.value[1:]))
         for rule in sheet.data_validations.dataValidation:
-            found += [(f"{sheet.title} validation {rule.sqref}", text)
-                      for text in (rule.formula1, rule.formula2) if text]
+            found += [
+                (f"{sheet.title} validation {rule.sqref}", text)
+                for text in (rule.formula1, rule.formula2)
+                if text
+            ]
         for formatting in sheet.conditional_formatting:
             for rule in formatting.rules:
-                found += [(f"{sheet.title} format {formatting.sqref}", text)
-                          for text in rule.formula or []]
+                found += [
+                    (f"{sheet.title} format {formatting.sqref}", text)
+                    for text in rule.formula or []
+                ]
     found += [(f"name {name}", defined.attr_text) for name, defined in wb.defined_names.items()]
     return found
 
@@ -137,7 +196,7 @@ def _arguments(formula: str, start: int) -> str:
     for index in range(start, len(formula)):
         depth += {"(": 1, ")": -1}.get(formula[index], 0)
         if depth == 0:
-            return formula[start + 1:index]
+            return formula[start + 1 : index]
     raise AssertionError(f"unbalanced parentheses in {formula}")
 
 
@@ -250,7 +309,10 @@ def test_inputs_are_styled_inputs_and_inheriting_cells_point_at_what_they_inheri
                     expect(_points_at(wb, cell, base_cells[index]), f"{where}: ={name}")
         factor = case.price_curve.annual_decline_factor
         inherits = tag and ("price_curve", "annual_decline_factor") not in case.overrides
-        curve, base_curve = _cells(wb, "curve_decline_factor" + tag), _cells(wb, "curve_decline_factor")
+        curve, base_curve = (
+            _cells(wb, "curve_decline_factor" + tag),
+            _cells(wb, "curve_decline_factor"),
+        )
         expect(curve[0].value == 1, f"curve_decline_factor{tag}[0] is 1")
         for t, cell in enumerate(curve[1:], start=1):
             where = f"curve_decline_factor{tag}[{t}]"
@@ -263,8 +325,10 @@ def test_inputs_are_styled_inputs_and_inheriting_cells_point_at_what_they_inheri
                 expect(_is_input(cell, factor[t - 1]), f"{where}: input {factor[t - 1]}")
             else:
                 expect(_points_at(wb, cell, curve[t - 1]), f"{where}: =the year before")
-    axes = (("sensitivity_decline_factors", scenario.decline_factors),
-            ("sensitivity_reasoning_multipliers", scenario.reasoning_multipliers))
+    axes = (
+        ("sensitivity_decline_factors", scenario.decline_factors),
+        ("sensitivity_reasoning_multipliers", scenario.reasoning_multipliers),
+    )
     for name, values in axes:
         for index, (cell, value) in enumerate(zip(_cells(wb, name), values, strict=True)):
             expect(_is_input(cell, value), f"{name}[{index}]: input")
@@ -280,9 +344,13 @@ def test_inputs_are_styled_inputs_and_inheriting_cells_point_at_what_they_inheri
 
 @pytest.mark.parametrize("key", IDS)
 def test_formula_cells_are_not_styled_as_inputs(key):
-    blue = [f"{sheet.title}!{cell.coordinate}" for sheet in workbook(key).worksheets
-            for row in sheet.iter_rows() for cell in row
-            if cell.data_type == "f" and _blue(cell)]
+    blue = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook(key).worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" and _blue(cell)
+    ]
     assert blue == []
 
 
@@ -303,9 +371,13 @@ def test_base_inputs_carry_data_validation(key):
 @pytest.mark.parametrize("key", IDS)
 def test_every_formula_cell_carries_its_value(key):
     formulas, cached = workbook(key), workbook(key, data_only=True)
-    empty = [f"{sheet.title}!{cell.coordinate}" for sheet in formulas.worksheets
-             for row in sheet.iter_rows() for cell in row
-             if cell.data_type == "f" and cached[sheet.title][cell.coordinate].value is None]
+    empty = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in formulas.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" and cached[sheet.title][cell.coordinate].value is None
+    ]
     assert empty == []
 
 
@@ -313,13 +385,14 @@ def test_every_formula_cell_carries_its_value(key):
 def test_pandas_reads_numbers_before_any_recalculation(key):
     scenario, wb = SCENARIOS[key], workbook(key)
     # pandas reads the text "n/a" as NaN unless told otherwise
-    calc = pd.read_excel(io.BytesIO(built(key)), sheet_name="Calc", header=None,
-                         keep_default_na=False)
+    calc = pd.read_excel(
+        io.BytesIO(built(key)), sheet_name="Calc", header=None, keep_default_na=False
+    )
     rows = [*YEAR_ROWS, *(SEAT_ROWS if scenario.base.seats is not None else ())]
     for name in rows:
         sheet, min_col, min_row, max_col, _max_row = _target(wb, name)
         assert sheet == "Calc"
-        values = calc.iloc[min_row - 1, min_col - 1:max_col].tolist()
+        values = calc.iloc[min_row - 1, min_col - 1 : max_col].tolist()
         allowed = (int, float) if name not in NA_ROWS else (int, float, str)
         numbers = [v for v in values if not isinstance(v, str)]
         assert all(isinstance(v, allowed) for v in values), (name, values)
@@ -341,16 +414,19 @@ def lint(formula: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("formula, problems", [
-    ("SUMPRODUCT(model_share,C9:C10)*MAX(0,A1)", []),
-    ('IF(A1>0,"LET(x) is text",1)', []),
-    ("_xlfn.XLOOKUP(1,A1:A3,B1:B3)", ["prefix _xlfn.", "function XLOOKUP"]),
-    ("LET(x,1,x)+LAMBDA(y,y)(1)", ["function LAMBDA", "function LET"]),
-    ("SUM(SEQUENCE(3))", ["function SEQUENCE"]),
-    ("SUMPRODUCT(IF(A1:A3>0,A1:A3,0),B1:B3)", ["IF inside SUMPRODUCT"]),
-    ("SUMPRODUCT((MAX(A1:A3)-A1:A3)*B1:B3)", ["MAX inside SUMPRODUCT"]),
-    ("SUM({1,2})", ["array constant"]),
-])
+@pytest.mark.parametrize(
+    "formula, problems",
+    [
+        ("SUMPRODUCT(model_share,C9:C10)*MAX(0,A1)", []),
+        ('IF(A1>0,"LET(x) is text",1)', []),
+        ("_xlfn.XLOOKUP(1,A1:A3,B1:B3)", ["prefix _xlfn.", "function XLOOKUP"]),
+        ("LET(x,1,x)+LAMBDA(y,y)(1)", ["function LAMBDA", "function LET"]),
+        ("SUM(SEQUENCE(3))", ["function SEQUENCE"]),
+        ("SUMPRODUCT(IF(A1:A3>0,A1:A3,0),B1:B3)", ["IF inside SUMPRODUCT"]),
+        ("SUMPRODUCT((MAX(A1:A3)-A1:A3)*B1:B3)", ["MAX inside SUMPRODUCT"]),
+        ("SUM({1,2})", ["array constant"]),
+    ],
+)
 def test_the_formula_lint_catches_what_it_forbids(formula, problems):
     assert lint(formula) == problems
 
@@ -383,14 +459,21 @@ def test_two_builds_give_identical_bytes(key):
 def test_builds_in_other_processes_give_identical_bytes(tmp_path):
     """Hash seeds differ between processes; set and dict order must not reach the file."""
     path = Path(__file__).resolve().parent.parent / "scenarios" / "coding_agent.yaml"
-    script = ("import sys; from generator.scenario import load; "
-              "from generator.workbook import build; "
-              "sys.stdout.buffer.write(build(load(sys.argv[1])))")
+    script = (
+        "import sys; from generator.scenario import load; "
+        "from generator.workbook import build; "
+        "sys.stdout.buffer.write(build(load(sys.argv[1])))"
+    )
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", script, str(path)], env=env,
-                              capture_output=True, check=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == built("coding_agent")
 
@@ -405,5 +488,6 @@ def test_scenario_text_is_stored_as_text_never_as_a_formula():
     assert all(cell.quotePrefix for cell in shown)
     assert [c.value for c in cells if c.data_type == "s" and c.value == "@SUM(1)"]
     assert [c.value for c in cells if c.data_type == "s" and c.value == "-2+3"]
-    assert not [c for c in cells if c.data_type == "f" and ("HYPERLINK" in c.value
-                                                               or "SUM(1)" in c.value)]
+    assert not [
+        c for c in cells if c.data_type == "f" and ("HYPERLINK" in c.value or "SUM(1)" in c.value)
+    ]

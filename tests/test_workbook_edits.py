@@ -79,18 +79,28 @@ def base_input(section: str, key: str, value) -> Change:
     path = (section, key) if key else (section,)
 
     def change(scenario: Scenario) -> Scenario:
-        return replace(scenario, cases=tuple(
-            _set(case, path, value) if case.name == "base" or path not in case.overrides
-            else case for case in scenario.cases))
+        return replace(
+            scenario,
+            cases=tuple(
+                _set(case, path, value)
+                if case.name == "base" or path not in case.overrides
+                else case
+                for case in scenario.cases
+            ),
+        )
 
     return change
 
 
 def case_input(name: str, section: str, key: str, value) -> Change:
     """One case's input changed; nothing else moves."""
-    return lambda scenario: replace(scenario, cases=tuple(
-        _set(case, (section, key), value) if case.name == name else case
-        for case in scenario.cases))
+    return lambda scenario: replace(
+        scenario,
+        cases=tuple(
+            _set(case, (section, key), value) if case.name == name else case
+            for case in scenario.cases
+        ),
+    )
 
 
 def model_input(index: int, attr: str, value, *, cases_follow: bool = True) -> Change:
@@ -142,58 +152,117 @@ class Edit:
 
 EDITS = {
     "unchanged": Edit("editable", lambda n: {}, lambda s: s),
-    "seat_price": Edit("editable", lambda n: {"price_per_seat_month": 75},
-                       base_input("pricing", "price_per_seat_month", 75.0)),
-    "reasoning_multiplier": Edit("editable", lambda n: {"reasoning_multiplier": 12},
-                                 base_input("usage", "reasoning_multiplier", 12.0)),
-    "cache_hit_rate": Edit("editable", lambda n: {"cache_hit_rate": 0.9},
-                           base_input("usage", "cache_hit_rate", 0.9)),
-    "decline_factor": Edit("editable", lambda n: {"annual_decline_factor": 7},
-                           base_input("price_curve", "annual_decline_factor", 7.0)),
-    "curve_floor": Edit("editable", lambda n: {"floor_output_price": 0.5},
-                        base_input("price_curve", "floor_output_price", 0.5)),
-    "target_margin": Edit("editable", lambda n: {"target_gross_margin": 0.8},
-                          base_input("target_gross_margin", "", 0.8)),
+    "seat_price": Edit(
+        "editable",
+        lambda n: {"price_per_seat_month": 75},
+        base_input("pricing", "price_per_seat_month", 75.0),
+    ),
+    "reasoning_multiplier": Edit(
+        "editable",
+        lambda n: {"reasoning_multiplier": 12},
+        base_input("usage", "reasoning_multiplier", 12.0),
+    ),
+    "cache_hit_rate": Edit(
+        "editable", lambda n: {"cache_hit_rate": 0.9}, base_input("usage", "cache_hit_rate", 0.9)
+    ),
+    "decline_factor": Edit(
+        "editable",
+        lambda n: {"annual_decline_factor": 7},
+        base_input("price_curve", "annual_decline_factor", 7.0),
+    ),
+    "curve_floor": Edit(
+        "editable",
+        lambda n: {"floor_output_price": 0.5},
+        base_input("price_curve", "floor_output_price", 0.5),
+    ),
+    "target_margin": Edit(
+        "editable",
+        lambda n: {"target_gross_margin": 0.8},
+        base_input("target_gross_margin", "", 0.8),
+    ),
     "fee_makes_target_unreachable": Edit(
-        "editable", lambda n: {"payment_fee_rate": 0.3},
-        base_input("pricing", "payment_fee_rate", 0.3)),
-    "seats_start": Edit("editable", lambda n: {"seats_start": 1000},
-                        base_input("seats", "start", 1000.0)),
-    "model_input_price": Edit("editable", lambda n: {nth(n, "model_input_price", 1): 5},
-                              model_input(1, "input_price", 5.0)),
-    "model_shares": Edit("editable", lambda n: {nth(n, "model_share", 0): 0.2,
-                                                nth(n, "model_share", 1): 0.8},
-                         both(model_input(0, "share", 0.2), model_input(1, "share", 0.8))),
-    "model_decline_factor": Edit("editable", lambda n: {nth(n, "model_decline_factor", 0): 2},
-                                 model_input(0, "decline_factor", 2.0)),
+        "editable",
+        lambda n: {"payment_fee_rate": 0.3},
+        base_input("pricing", "payment_fee_rate", 0.3),
+    ),
+    "seats_start": Edit(
+        "editable", lambda n: {"seats_start": 1000}, base_input("seats", "start", 1000.0)
+    ),
+    "model_input_price": Edit(
+        "editable",
+        lambda n: {nth(n, "model_input_price", 1): 5},
+        model_input(1, "input_price", 5.0),
+    ),
+    "model_shares": Edit(
+        "editable",
+        lambda n: {nth(n, "model_share", 0): 0.2, nth(n, "model_share", 1): 0.8},
+        both(model_input(0, "share", 0.2), model_input(1, "share", 0.8)),
+    ),
+    "model_decline_factor": Edit(
+        "editable",
+        lambda n: {nth(n, "model_decline_factor", 0): 2},
+        model_input(0, "decline_factor", 2.0),
+    ),
     # a model without its own floor follows its case's curve floor, not the base model cell
-    "model_floor": Edit("editable", lambda n: {nth(n, "model_floor_output_price", 0): 1},
-                        model_input(0, "floor_output_price", 1.0, cases_follow=False)),
-    "case_override": Edit("editable", lambda n: {"reasoning_multiplier_bear": 33},
-                          case_input("bear", "usage", "reasoning_multiplier", 33.0)),
-    "case_inherited_cell": Edit("editable", lambda n: {"cache_hit_rate_bull": 0.2},
-                                case_input("bull", "usage", "cache_hit_rate", 0.2)),
-    "base_input_cases_inherit": Edit("editable", lambda n: {"input_tokens_per_call": 9000},
-                                     base_input("usage", "input_tokens_per_call", 9000.0)),
-    "case_list_entry": Edit("editable", lambda n: {nth(n, "curve_decline_factor_bear", 2): 3},
-                            case_input("bear", "price_curve", "annual_decline_factor",
-                                       (2.0, 3.0))),
+    "model_floor": Edit(
+        "editable",
+        lambda n: {nth(n, "model_floor_output_price", 0): 1},
+        model_input(0, "floor_output_price", 1.0, cases_follow=False),
+    ),
+    "case_override": Edit(
+        "editable",
+        lambda n: {"reasoning_multiplier_bear": 33},
+        case_input("bear", "usage", "reasoning_multiplier", 33.0),
+    ),
+    "case_inherited_cell": Edit(
+        "editable",
+        lambda n: {"cache_hit_rate_bull": 0.2},
+        case_input("bull", "usage", "cache_hit_rate", 0.2),
+    ),
+    "base_input_cases_inherit": Edit(
+        "editable",
+        lambda n: {"input_tokens_per_call": 9000},
+        base_input("usage", "input_tokens_per_call", 9000.0),
+    ),
+    "case_list_entry": Edit(
+        "editable",
+        lambda n: {nth(n, "curve_decline_factor_bear", 2): 3},
+        case_input("bear", "price_curve", "annual_decline_factor", (2.0, 3.0)),
+    ),
     "case_list_past_its_end": Edit(
-        "editable", lambda n: {nth(n, "curve_decline_factor_bear", 4): 5},
-        case_input("bear", "price_curve", "annual_decline_factor", (2.0, 1.5, 1.5, 5.0))),
+        "editable",
+        lambda n: {nth(n, "curve_decline_factor_bear", 4): 5},
+        case_input("bear", "price_curve", "annual_decline_factor", (2.0, 1.5, 1.5, 5.0)),
+    ),
     "sensitivity_axes_and_year": Edit(
         "editable",
-        lambda n: {nth(n, "sensitivity_decline_factors", 1): 3,
-                   nth(n, "sensitivity_reasoning_multipliers", 2): 50, "sensitivity_year": 2030},
-        lambda s: replace(s, decline_factors=(1.0, 3.0, 4.0, 8.0),
-                          reasoning_multipliers=(1.0, 5.0, 50.0), sensitivity_year=2030)),
-    "list_entry": Edit("list_curve", lambda n: {nth(n, "curve_decline_factor", 2): 5},
-                       base_input("price_curve", "annual_decline_factor", (6.0, 5.0, 2.0))),
+        lambda n: {
+            nth(n, "sensitivity_decline_factors", 1): 3,
+            nth(n, "sensitivity_reasoning_multipliers", 2): 50,
+            "sensitivity_year": 2030,
+        },
+        lambda s: replace(
+            s,
+            decline_factors=(1.0, 3.0, 4.0, 8.0),
+            reasoning_multipliers=(1.0, 5.0, 50.0),
+            sensitivity_year=2030,
+        ),
+    ),
+    "list_entry": Edit(
+        "list_curve",
+        lambda n: {nth(n, "curve_decline_factor", 2): 5},
+        base_input("price_curve", "annual_decline_factor", (6.0, 5.0, 2.0)),
+    ),
     "list_past_its_end": Edit(
-        "list_curve", lambda n: {nth(n, "curve_decline_factor", 5): 1.5},
-        base_input("price_curve", "annual_decline_factor", (6.0, 3.0, 2.0, 2.0, 1.5))),
-    "sensitivity_year_by_default": Edit("list_curve", lambda n: {"sensitivity_year": 2027},
-                                        lambda s: replace(s, sensitivity_year=2027)),
+        "list_curve",
+        lambda n: {nth(n, "curve_decline_factor", 5): 1.5},
+        base_input("price_curve", "annual_decline_factor", (6.0, 3.0, 2.0, 2.0, 1.5)),
+    ),
+    "sensitivity_year_by_default": Edit(
+        "list_curve",
+        lambda n: {"sensitivity_year": 2027},
+        lambda s: replace(s, sensitivity_year=2027),
+    ),
     "active_case": Edit("editable", lambda n: {"active_case": "bear"}, lambda s: s),
     "unknown_active_case": Edit("editable", lambda n: {"active_case": "nobody"}, lambda s: s),
 }
@@ -257,8 +326,13 @@ def _moved(runs: Runs, key: str, name: str) -> bool:
 
 
 def test_a_case_follows_the_base_input_it_does_not_override(runs):
-    for name in ("gross_margin", "gross_margin_bear", "gross_margin_bull",
-                 "inference_cost_per_seat_bear", "inference_cost_per_seat_bull"):
+    for name in (
+        "gross_margin",
+        "gross_margin_bear",
+        "gross_margin_bull",
+        "inference_cost_per_seat_bear",
+        "inference_cost_per_seat_bull",
+    ):
         assert _moved(runs, "base_input_cases_inherit", name), name
 
 

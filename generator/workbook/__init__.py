@@ -19,8 +19,9 @@ def build(scenario: Scenario) -> bytes:
     book = Book(SHEETS)
     inputs.write(book, scenario)
     calc.write_years(book, scenario)
-    placed_models = models_sheet.write(book, scenario, lambda c: calc.years_cell(book, c),
-                                       lambda c: calc.index_cell(book, c))
+    placed_models = models_sheet.write(
+        book, scenario, lambda c: calc.years_cell(book, c), lambda c: calc.index_cell(book, c)
+    )
     calc_rows = calc.write(book, scenario, placed_models)
     sensitivity.write(book, scenario)
     checks.write(book, scenario, calc_rows)
@@ -31,5 +32,9 @@ def build(scenario: Scenario) -> bytes:
     book.wb.properties.creator = "unitecon"
     buffer = io.BytesIO()
     book.wb.save(buffer)
-    return finalize(buffer.getvalue(), book.values, title=scenario.name,
-                    custom={fingerprint.PROPERTY: fingerprint.digest(entries)})
+    return finalize(
+        buffer.getvalue(),
+        book.values,
+        title=scenario.name,
+        custom={fingerprint.PROPERTY: fingerprint.digest(entries)},
+    )

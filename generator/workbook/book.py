@@ -75,16 +75,26 @@ class Book:
         self.on = sheet_titles[0]
 
     # -- references ----------------------------------------------------------------
-    def ref(self, sheet: str, row: int, column: int, *, fix_row: bool = True,
-            fix_col: bool = True) -> E:
+    def ref(
+        self, sheet: str, row: int, column: int, *, fix_row: bool = True, fix_col: bool = True
+    ) -> E:
         """A reference to one written cell, qualified when it is on another sheet."""
         text = cell(row, column, fix_row=fix_row, fix_col=fix_col)
         if sheet != self.on:
             text = f"{sheet}!{text}"
         return E(text, self.grid[(sheet, row, column)])
 
-    def span(self, sheet: str, row1: int, col1: int, row2: int, col2: int, *,
-             fix_end: bool = True, relative: bool = False) -> E:
+    def span(
+        self,
+        sheet: str,
+        row1: int,
+        col1: int,
+        row2: int,
+        col2: int,
+        *,
+        fix_end: bool = True,
+        relative: bool = False,
+    ) -> E:
         """A reference to a block of written cells (value: list of rows).
 
         `fix_end=False` leaves the end relative, for running totals such as $C$9:E9."""
@@ -92,12 +102,16 @@ class Book:
         if not fix_end:
             text = f"{cell(row1, col1)}:{cell(row2, col2, fix_row=False, fix_col=False)}"
         if relative:  # moves with the formula, e.g. one year's column of a block
-            text = (f"{cell(row1, col1, fix_row=False, fix_col=False)}:"
-                    f"{cell(row2, col2, fix_row=False, fix_col=False)}")
+            text = (
+                f"{cell(row1, col1, fix_row=False, fix_col=False)}:"
+                f"{cell(row2, col2, fix_row=False, fix_col=False)}"
+            )
         if sheet != self.on:
             text = f"{sheet}!{text}"
-        value = [[self.grid.get((sheet, r, c)) for c in range(col1, col2 + 1)]
-                 for r in range(row1, row2 + 1)]
+        value = [
+            [self.grid.get((sheet, r, c)) for c in range(col1, col2 + 1)]
+            for r in range(row1, row2 + 1)
+        ]
         return E(text, value, shape=(row2 - row1 + 1, col2 - col1 + 1))
 
     def name(self, name: str) -> E:
@@ -105,11 +119,21 @@ class Book:
         sheet, row1, col1, row2, col2 = self.names[name]
         if name not in self.ranges:
             return E(name, self.grid[(sheet, row1, col1)])
-        return E(name, self.span(sheet, row1, col1, row2, col2).value,
-                 shape=(row2 - row1 + 1, col2 - col1 + 1))
+        return E(
+            name,
+            self.span(sheet, row1, col1, row2, col2).value,
+            shape=(row2 - row1 + 1, col2 - col1 + 1),
+        )
 
-    def define(self, name: str, sheet: str, row1: int, col1: int,
-               row2: int | None = None, col2: int | None = None) -> None:
+    def define(
+        self,
+        name: str,
+        sheet: str,
+        row1: int,
+        col1: int,
+        row2: int | None = None,
+        col2: int | None = None,
+    ) -> None:
         """A workbook-scoped defined name over one contiguous absolute range."""
         if row2 is not None or col2 is not None:
             self.ranges.add(name)  # a row or column, even when it holds one cell
@@ -130,8 +154,16 @@ class Book:
         else:
             target._style = copy(cached)
 
-    def input(self, sheet: str, row: int, column: int, value, fmt: str, label: str,
-              note: str | None = None) -> E:
+    def input(
+        self,
+        sheet: str,
+        row: int,
+        column: int,
+        value,
+        fmt: str,
+        label: str,
+        note: str | None = None,
+    ) -> E:
         """An input cell: blue on light yellow, remembered for the fingerprint."""
         target = self.sheets[sheet].cell(row=row, column=column)
         if isinstance(value, str):
@@ -139,8 +171,14 @@ class Book:
             target.data_type = "s"
         else:
             target.value = value
-        self._style(target, ("input", fmt), font=INPUT_FONT, fill=INPUT_FILL, border=BOX,
-                    number_format=FORMATS[fmt])
+        self._style(
+            target,
+            ("input", fmt),
+            font=INPUT_FONT,
+            fill=INPUT_FILL,
+            border=BOX,
+            number_format=FORMATS[fmt],
+        )
         if note:
             target.comment = Comment(note, "unitecon")
         self.grid[(sheet, row, column)] = value
@@ -153,8 +191,17 @@ class Book:
         self._style(target, ("constant", fmt), font=NOTE_FONT, number_format=FORMATS[fmt])
         self.grid[(sheet, row, column)] = value
 
-    def formula(self, sheet: str, row: int, column: int, expr: E, fmt: str = "general", *,
-                font: Font = CALC_FONT, label: str | None = None) -> E:
+    def formula(
+        self,
+        sheet: str,
+        row: int,
+        column: int,
+        expr: E,
+        fmt: str = "general",
+        *,
+        font: Font = CALC_FONT,
+        label: str | None = None,
+    ) -> E:
         """A formula cell with its computed value; an error value is a bug, never shipped."""
         if isinstance(expr.value, ErrorValue) or expr.shape is not None:
             raise AssertionError(f"{sheet}!{col(column)}{row}: ={expr.text} gives {expr.value!r}")
@@ -170,8 +217,17 @@ class Book:
             self.inputs.append((sheet, target.coordinate, label))
         return self.ref(sheet, row, column)
 
-    def text(self, sheet: str, row: int, column: int, text: str, *, font: Font = LABEL_FONT,
-             fill: PatternFill | None = None, wrap: bool = False) -> None:
+    def text(
+        self,
+        sheet: str,
+        row: int,
+        column: int,
+        text: str,
+        *,
+        font: Font = LABEL_FONT,
+        fill: PatternFill | None = None,
+        wrap: bool = False,
+    ) -> None:
         """Text from anywhere (scenario names included) stored as text, never as a formula."""
         target = self.sheets[sheet].cell(row=row, column=column)
         target.value = text
@@ -181,8 +237,9 @@ class Book:
             attributes["fill"] = fill
         if wrap:
             attributes["alignment"] = WRAP
-        self._style(target, ("text", id(font), id(fill), wrap, attributes["quotePrefix"]),
-                    **attributes)
+        self._style(
+            target, ("text", id(font), id(fill), wrap, attributes["quotePrefix"]), **attributes
+        )
         self.grid[(sheet, row, column)] = text
 
     def header(self, sheet: str, row: int, column: int, text: str) -> None:

@@ -30,10 +30,13 @@ ROWS = (
     ("cogs_per_seat", "COGS per seat", "{cur}/seat/month", "money"),
     ("gross_profit_per_seat", "Gross profit per seat", "{cur}/seat/month", "money"),
     ("gross_margin", "Gross margin", "of revenue", "pct"),
-    ("price_for_target_margin", "Seat price for the target margin", "{cur}/seat/month",
-     "money"),
-    ("max_queries_at_target", "Most actions per seat at the target margin",
-     "actions/seat/month", "count"),
+    ("price_for_target_margin", "Seat price for the target margin", "{cur}/seat/month", "money"),
+    (
+        "max_queries_at_target",
+        "Most actions per seat at the target margin",
+        "actions/seat/month",
+        "count",
+    ),
 )
 SEAT_ROWS = (
     ("seats", "Seats", "seats", "count"),
@@ -56,12 +59,19 @@ def write_years(book: Book, scenario: Scenario) -> None:
     book.text(SHEET, INDEX_ROW, 1, "Years since the start year (t)")
     last = FIRST_COL + scenario.years - 1
     for column in range(FIRST_COL, last + 1):
-        previous = (book.name("start_year") if column == FIRST_COL
-                    else book.ref(SHEET, YEARS_ROW, column - 1, fix_col=False) + 1)
+        previous = (
+            book.name("start_year")
+            if column == FIRST_COL
+            else book.ref(SHEET, YEARS_ROW, column - 1, fix_col=False) + 1
+        )
         book.formula(SHEET, YEARS_ROW, column, previous, "year")
-        book.formula(SHEET, INDEX_ROW, column,
-                     book.ref(SHEET, YEARS_ROW, column, fix_col=False) - book.name("start_year"),
-                     "count")
+        book.formula(
+            SHEET,
+            INDEX_ROW,
+            column,
+            book.ref(SHEET, YEARS_ROW, column, fix_col=False) - book.name("start_year"),
+            "count",
+        )
     book.define("years", SHEET, YEARS_ROW, FIRST_COL, YEARS_ROW, last)
 
 
@@ -85,8 +95,9 @@ def write(book: Book, scenario: Scenario, models: dict[str, CaseModels]) -> dict
     return placed
 
 
-def _case_block(book: Book, scenario: Scenario, case: Case, placed_models: CaseModels,
-                row: int) -> tuple[dict, int]:
+def _case_block(
+    book: Book, scenario: Scenario, case: Case, placed_models: CaseModels, row: int
+) -> tuple[dict, int]:
     tag = suffix(case.name)
     cur = scenario.currency
 
@@ -96,10 +107,14 @@ def _case_block(book: Book, scenario: Scenario, case: Case, placed_models: CaseM
     book.text(SHEET, row, 1, f"Case: {case.name}", font=SECTION_FONT)
     row += 1
     rows: dict[str, int] = {}
-    labels = [("tokens_in", "Input tokens per call", "tokens/call", "tokens"),
-              ("tokens_out", "Billed output tokens per call", "tokens/call", "tokens")]
-    labels += [(f"call_{i}", f"Cost per call: {m.name}", f"{cur}/call", "money4")
-               for i, m in enumerate(case.models)]
+    labels = [
+        ("tokens_in", "Input tokens per call", "tokens/call", "tokens"),
+        ("tokens_out", "Billed output tokens per call", "tokens/call", "tokens"),
+    ]
+    labels += [
+        (f"call_{i}", f"Cost per call: {m.name}", f"{cur}/call", "money4")
+        for i, m in enumerate(case.models)
+    ]
     labels += list(ROWS) + (list(SEAT_ROWS) if case.seats is not None else []) + list(HELPER_ROWS)
     for offset, (key, *_rest) in enumerate(labels):
         rows[key] = row + offset
@@ -120,8 +135,9 @@ def _case_block(book: Book, scenario: Scenario, case: Case, placed_models: CaseM
     return rows, row + len(labels)
 
 
-def _year_formulas(book: Book, case: Case, placed_models: CaseModels, column: int, name,
-                   rows: dict[str, int]) -> dict:
+def _year_formulas(
+    book: Book, case: Case, placed_models: CaseModels, column: int, name, rows: dict[str, int]
+) -> dict:
     """Row key -> a builder of that row's formula in one year's column (built in row order)."""
     t = index_cell(book, column)
 
@@ -136,58 +152,76 @@ def _year_formulas(book: Book, case: Case, placed_models: CaseModels, column: in
         cached = book.ref(MODELS, first, FIELD_COL["model_cached_input_discount"])
         batch = book.ref(MODELS, first, FIELD_COL["model_batch_discount"])
         price_in = book.ref(MODELS, placed_models.input_price_rows[index], column, fix_col=False)
-        price_out = book.ref(MODELS, placed_models.output_price_rows[index], column,
-                             fix_col=False)
-        tokens = (here("tokens_in") * price_in * (1 - name("cache_hit_rate") * cached)
-                  + here("tokens_out") * price_out)
+        price_out = book.ref(MODELS, placed_models.output_price_rows[index], column, fix_col=False)
+        tokens = (
+            here("tokens_in") * price_in * (1 - name("cache_hit_rate") * cached)
+            + here("tokens_out") * price_out
+        )
         return tokens * (1 - name("batch_share") * batch) / PER_MILLION
 
     def cost_per_query() -> E:
-        block = book.span(SHEET, rows["call_0"], column, rows[f"call_{len(case.models) - 1}"],
-                          column, relative=True)
+        block = book.span(
+            SHEET,
+            rows["call_0"],
+            column,
+            rows[f"call_{len(case.models) - 1}"],
+            column,
+            relative=True,
+        )
         return name("agent_calls_per_query") * SUMPRODUCT(name("model_share"), block)
 
     def seats_total(key: str):
         return lambda: MONTHS * here("seats") * here(key)
 
     formulas = {
-        "tokens_in": lambda: name("input_tokens_per_call")
-        * (1 + name("annual_token_growth")) ** t,
-        "tokens_out": lambda: name("output_tokens_per_call") * name("reasoning_multiplier")
-        * (1 + name("annual_token_growth")) ** t,
+        "tokens_in": lambda: name("input_tokens_per_call") * (1 + name("annual_token_growth")) ** t,
+        "tokens_out": lambda: (
+            name("output_tokens_per_call")
+            * name("reasoning_multiplier")
+            * (1 + name("annual_token_growth")) ** t
+        ),
         "cost_per_query": cost_per_query,
-        "queries_per_seat": lambda: name("queries_per_seat_month")
-        * (1 + name("annual_usage_growth")) ** t,
+        "queries_per_seat": lambda: (
+            name("queries_per_seat_month") * (1 + name("annual_usage_growth")) ** t
+        ),
         "inference_cost_per_seat": lambda: here("queries_per_seat") * here("cost_per_query"),
-        "revenue_per_seat": lambda: name("price_per_seat_month")
-        * (1 + name("annual_price_change")) ** t,
-        "other_cogs": lambda: name("other_cogs_per_seat_month")
-        * (1 + name("annual_other_cogs_change")) ** t,
+        "revenue_per_seat": lambda: (
+            name("price_per_seat_month") * (1 + name("annual_price_change")) ** t
+        ),
+        "other_cogs": lambda: (
+            name("other_cogs_per_seat_month") * (1 + name("annual_other_cogs_change")) ** t
+        ),
         "payment_fees": lambda: name("payment_fee_rate") * here("revenue_per_seat"),
-        "cogs_per_seat": lambda: here("inference_cost_per_seat") + here("other_cogs")
-        + here("payment_fees"),
+        "cogs_per_seat": lambda: (
+            here("inference_cost_per_seat") + here("other_cogs") + here("payment_fees")
+        ),
         "gross_profit_per_seat": lambda: here("revenue_per_seat") - here("cogs_per_seat"),
-        "gross_margin": lambda: IF(here("revenue_per_seat") <= ZERO, "n/a",
-                                   here("gross_profit_per_seat") / here("revenue_per_seat")),
+        "gross_margin": lambda: IF(
+            here("revenue_per_seat") <= ZERO,
+            "n/a",
+            here("gross_profit_per_seat") / here("revenue_per_seat"),
+        ),
         "price_for_target_margin": lambda: IF(
-            keep() <= ZERO, "n/a",
-            (here("inference_cost_per_seat") + here("other_cogs")) / keep()),
+            keep() <= ZERO, "n/a", (here("inference_cost_per_seat") + here("other_cogs")) / keep()
+        ),
         "max_queries_at_target": lambda: IF(
-            here("cost_per_query") <= ZERO, "n/a",
-            MAX(0, here("revenue_per_seat") * keep() - here("other_cogs"))
-            / here("cost_per_query")),
+            here("cost_per_query") <= ZERO,
+            "n/a",
+            MAX(0, here("revenue_per_seat") * keep() - here("other_cogs")) / here("cost_per_query"),
+        ),
         "seats": lambda: name("seats_start") * (1 + name("annual_seat_growth")) ** t,
         "annual_revenue": seats_total("revenue_per_seat"),
         "annual_cogs": seats_total("cogs_per_seat"),
         "annual_gross_profit": seats_total("gross_profit_per_seat"),
         "year_at_target": lambda: IF(
             ISNUMBER(here("gross_margin")),
-            IF(here("gross_margin") >= name("target_gross_margin"), years_cell(book, column),
-               "-"),
-            "-"),
-        "identity_ok": lambda: ABS(here("revenue_per_seat") - here("cogs_per_seat")
-                                   - here("gross_profit_per_seat"))
-        <= AGREEMENT * MAX(ABS(here("revenue_per_seat")), 1),
+            IF(here("gross_margin") >= name("target_gross_margin"), years_cell(book, column), "-"),
+            "-",
+        ),
+        "identity_ok": lambda: (
+            ABS(here("revenue_per_seat") - here("cogs_per_seat") - here("gross_profit_per_seat"))
+            <= AGREEMENT * MAX(ABS(here("revenue_per_seat")), 1)
+        ),
     }
     for index in range(len(case.models)):
         formulas[f"call_{index}"] = partial(call, index)

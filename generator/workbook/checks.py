@@ -34,8 +34,14 @@ SHARE_TOLERANCE = 1e-6
 def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) -> None:
     book.on = SHEET
     book.text(SHEET, 1, 1, "Checks", font=TITLE_FONT)
-    book.text(SHEET, 2, 1, "Integrity checks: TRUE passes. Business warnings (a margin below "
-                           "target) are on the Summary, not here.", font=NOTE_FONT)
+    book.text(
+        SHEET,
+        2,
+        1,
+        "Integrity checks: TRUE passes. Business warnings (a margin below "
+        "target) are on the Summary, not here.",
+        font=NOTE_FONT,
+    )
     book.header(SHEET, FIRST_ROW - 1, 1, "Check")
     for index, case in enumerate(scenario.cases):
         book.header(SHEET, FIRST_ROW - 1, FIRST_COL + index, case.name)
@@ -52,8 +58,9 @@ def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) 
         row += 1
     last_col = FIRST_COL + len(scenario.cases) - 1
     book.text(SHEET, 3, 1, "All checks pass", font=SECTION_FONT)
-    book.formula(SHEET, 3, FIRST_COL, AND(book.span(SHEET, FIRST_ROW, FIRST_COL, row - 1,
-                                                    last_col)), "bool")
+    book.formula(
+        SHEET, 3, FIRST_COL, AND(book.span(SHEET, FIRST_ROW, FIRST_COL, row - 1, last_col)), "bool"
+    )
     book.define("checks_ok", SHEET, 3, FIRST_COL)
     book.sheets[SHEET].freeze_panes = "B6"
     book.widths(SHEET, {1: 62, **{FIRST_COL + i: 14 for i in range(len(scenario.cases))}})
@@ -89,31 +96,59 @@ def _rows(book: Book, scenario: Scenario, calc_rows):
     def named(name: str) -> E | None:
         return book.name(name) if name in names else None
 
-    yield "Model shares sum to 1 (within 1e-6)", lambda case, _: ABS(
-        SUM(book.name("model_share" + suffix(case.name))) - 1) <= SHARE_TOLERANCE
+    yield (
+        "Model shares sum to 1 (within 1e-6)",
+        lambda case, _: (
+            ABS(SUM(book.name("model_share" + suffix(case.name))) - 1) <= SHARE_TOLERANCE
+        ),
+    )
     for field in fields_for(scenario):
         yield f"{field.label} is {field.range_text()}", _scalar_check(field, named)
     for name, _attr, key, _title, _fmt, low, high in MODEL_FIELDS:
         if name == "model_decline_factor":
-            yield f"models[].{key} is 'curve' or >= {low:g} and <= {high:g}", (
-                lambda case, _, n=name: _decline_check(book.name(n + suffix(case.name))))
+            yield (
+                f"models[].{key} is 'curve' or >= {low:g} and <= {high:g}",
+                (lambda case, _, n=name: _decline_check(book.name(n + suffix(case.name)))),
+            )
         else:
-            yield f"models[].{key} is >= {low:g} and <= {high:g}", (
-                lambda case, _, n=name, lo=low, hi=high: _named_in(
-                    book, n + suffix(case.name), lo, hi, ROWS))
-    yield "price curve decline factors are >= 0.01 and <= 1000", lambda case, _: _named_in(
-        book, "curve_decline_factor" + suffix(case.name), 0.01, 1000, COLUMNS)
-    yield "sensitivity decline factors are >= 0.01 and <= 1000", _base_only(
-        lambda: _named_in(book, "sensitivity_decline_factors", 0.01, 1000, ROWS))
-    yield "sensitivity reasoning multipliers are >= 1 and <= 1000", _base_only(
-        lambda: _named_in(book, "sensitivity_reasoning_multipliers", 1, 1000, COLUMNS))
+            yield (
+                f"models[].{key} is >= {low:g} and <= {high:g}",
+                (
+                    lambda case, _, n=name, lo=low, hi=high: _named_in(
+                        book, n + suffix(case.name), lo, hi, ROWS
+                    )
+                ),
+            )
+    yield (
+        "price curve decline factors are >= 0.01 and <= 1000",
+        lambda case, _: _named_in(
+            book, "curve_decline_factor" + suffix(case.name), 0.01, 1000, COLUMNS
+        ),
+    )
+    yield (
+        "sensitivity decline factors are >= 0.01 and <= 1000",
+        _base_only(lambda: _named_in(book, "sensitivity_decline_factors", 0.01, 1000, ROWS)),
+    )
+    yield (
+        "sensitivity reasoning multipliers are >= 1 and <= 1000",
+        _base_only(lambda: _named_in(book, "sensitivity_reasoning_multipliers", 1, 1000, COLUMNS)),
+    )
     yield "sensitivity year is a year of the horizon", _base_only(lambda: _year_check(book))
-    yield "revenue - COGS = gross profit, every year", lambda case, _: AND(
-        _calc_row(book, scenario, calc_rows[case.name]["identity_ok"]))
+    yield (
+        "revenue - COGS = gross profit, every year",
+        lambda case, _: AND(_calc_row(book, scenario, calc_rows[case.name]["identity_ok"])),
+    )
     for sheet in dict.fromkeys(sheet for sheet, _case in book.blocks):
-        yield f"no error values on {sheet}", (
-            lambda case, _, s=sheet: None if (s, case.name) not in book.blocks
-            else NOT(ISERROR(SUM(book.span(s, *book.blocks[(s, case.name)])))))
+        yield (
+            f"no error values on {sheet}",
+            (
+                lambda case, _, s=sheet: (
+                    None
+                    if (s, case.name) not in book.blocks
+                    else NOT(ISERROR(SUM(book.span(s, *book.blocks[(s, case.name)]))))
+                )
+            ),
+        )
 
 
 def _scalar_check(field: Field, named):
@@ -130,8 +165,11 @@ def _scalar_check(field: Field, named):
 
 def _decline_check(r: E) -> E:
     numbers = COUNT(r)
-    return IF((numbers + COUNTIF(r, CURVE)).ne(ROWS(r)), False,
-              IF(numbers.eq(0), True, AND(MIN(r) >= 0.01, MAX(r) <= 1000)))
+    return IF(
+        (numbers + COUNTIF(r, CURVE)).ne(ROWS(r)),
+        False,
+        IF(numbers.eq(0), True, AND(MIN(r) >= 0.01, MAX(r) <= 1000)),
+    )
 
 
 def _base_only(build):

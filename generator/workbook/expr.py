@@ -221,7 +221,9 @@ PRODUCT = _aggregate("PRODUCT", lambda xs: math.prod(xs) if xs else 0)
 
 def COUNT(*args) -> E:
     args = [lift(a) for a in args]
-    count = sum(1 for v, _ in _flat(args) if isinstance(v, (int, float)) and not isinstance(v, bool))
+    count = sum(
+        1 for v, _ in _flat(args) if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
     return _call("COUNT", args, count)
 
 

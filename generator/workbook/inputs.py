@@ -25,8 +25,14 @@ def write(book: Book, scenario: Scenario) -> None:
     note_col = VALUE_COL + len(cases)
     book.text(SHEET, 1, 1, "Inputs", font=TITLE_FONT)
     book.text(SHEET, 2, 1, scenario.name)
-    book.text(SHEET, 3, 1, "Blue on yellow: inputs. Green: a case cell that follows the base "
-                           "case. Change any input and every sheet recalculates.", font=NOTE_FONT)
+    book.text(
+        SHEET,
+        3,
+        1,
+        "Blue on yellow: inputs. Green: a case cell that follows the base "
+        "case. Change any input and every sheet recalculates.",
+        font=NOTE_FONT,
+    )
     for title, column in (("Input", 1), ("Unit", 2), ("Note", note_col)):
         book.header(SHEET, 4, column, title)
     for index, case in enumerate(cases):
@@ -41,8 +47,9 @@ def write(book: Book, scenario: Scenario) -> None:
         _field_row(book, scenario, field, row, note_col)
         row += 1
     book.sheets[SHEET].freeze_panes = "C5"
-    book.widths(SHEET, {1: 38, 2: 20, **{VALUE_COL + i: 14 for i in range(len(cases))},
-                        note_col: 70})
+    book.widths(
+        SHEET, {1: 38, 2: 20, **{VALUE_COL + i: 14 for i in range(len(cases))}, note_col: 70}
+    )
 
 
 def _field_row(book: Book, scenario: Scenario, field: Field, row: int, note_col: int) -> None:
@@ -66,19 +73,35 @@ def _field_row(book: Book, scenario: Scenario, field: Field, row: int, note_col:
         if index == 0 or field.path in case.overrides or base_cell is None:
             book.input(SHEET, row, column, value, field.fmt, name)
         else:
-            book.formula(SHEET, row, column, book.ref(SHEET, *base_cell), field.fmt,
-                         font=LINK_FONT, label=name)
+            book.formula(
+                SHEET,
+                row,
+                column,
+                book.ref(SHEET, *base_cell),
+                field.fmt,
+                font=LINK_FONT,
+                label=name,
+            )
         if index == 0:
             base_cell = (row, column)
         book.define(name, SHEET, row, column)
     _validate(book, field, row, VALUE_COL, VALUE_COL + len(scenario.cases) - 1)
 
 
-def validation_formula(target: str, low: float, high: float, low_open: bool = False,
-                       high_open: bool = False, whole: bool = False) -> str:
+def validation_formula(
+    target: str,
+    low: float,
+    high: float,
+    low_open: bool = False,
+    high_open: bool = False,
+    whole: bool = False,
+) -> str:
     """An Excel data-validation rule keeping `target` inside [low, high]."""
-    parts = [f"ISNUMBER({target})", f"{target}{'>' if low_open else '>='}{low:g}",
-             f"{target}{'<' if high_open else '<='}{high:g}"]
+    parts = [
+        f"ISNUMBER({target})",
+        f"{target}{'>' if low_open else '>='}{low:g}",
+        f"{target}{'<' if high_open else '<='}{high:g}",
+    ]
     if whole:
         parts.append(f"INT({target})={target}")
     return f"AND({','.join(parts)})"
@@ -87,13 +110,21 @@ def validation_formula(target: str, low: float, high: float, low_open: bool = Fa
 def _validate(book: Book, field: Field, row: int, first: int, last: int) -> None:
     rule = DataValidation(
         type="custom",
-        formula1=validation_formula(cell(row, first, fix_row=False, fix_col=False), field.low,
-                                    field.high, field.low_open, field.high_open, field.whole),
+        formula1=validation_formula(
+            cell(row, first, fix_row=False, fix_col=False),
+            field.low,
+            field.high,
+            field.low_open,
+            field.high_open,
+            field.whole,
+        ),
         showErrorMessage=True,
         errorStyle="stop",
         errorTitle="Out of range",
         error=f"{field.label}: expected a number {field.range_text()}.",
     )
-    rule.add(f"{cell(row, first, fix_row=False, fix_col=False)}:"
-             f"{cell(row, last, fix_row=False, fix_col=False)}")
+    rule.add(
+        f"{cell(row, first, fix_row=False, fix_col=False)}:"
+        f"{cell(row, last, fix_row=False, fix_col=False)}"
+    )
     book.sheets[SHEET].add_data_validation(rule)

@@ -13,8 +13,10 @@ from .fields import CURVE, MODEL_FIELDS, suffix
 SHEET = "Models"
 FIRST_COL = 3  # first field column and first year column
 FIELD_COL = {field[0]: FIRST_COL + offset for offset, field in enumerate(MODEL_FIELDS)}
-FLOOR_OF = {"model_floor_input_price": "floor_input_price",
-            "model_floor_output_price": "floor_output_price"}
+FLOOR_OF = {
+    "model_floor_input_price": "floor_input_price",
+    "model_floor_output_price": "floor_output_price",
+}
 
 
 @dataclass
@@ -26,29 +28,37 @@ class CaseModels:
     output_price_rows: list[int]
 
 
-def write(book: Book, scenario: Scenario, years: Callable[[int], E],
-          year_index: Callable[[int], E]) -> dict[str, CaseModels]:
+def write(
+    book: Book, scenario: Scenario, years: Callable[[int], E], year_index: Callable[[int], E]
+) -> dict[str, CaseModels]:
     """Write every case's block. `years(column)` and `year_index(column)` are Calc cells."""
     book.on = SHEET
     book.text(SHEET, 1, 1, "Models and token prices", font=TITLE_FONT)
     book.text(SHEET, 2, 1, scenario.name)
-    book.text(SHEET, 3, 1, "Per case: each model's share, start-year prices, discounts, "
-                           "decline factor ('curve' = follows the price curve) and floors; then "
-                           "the price curve and each model's projected price per year.",
-              font=NOTE_FONT)
+    book.text(
+        SHEET,
+        3,
+        1,
+        "Per case: each model's share, start-year prices, discounts, "
+        "decline factor ('curve' = follows the price curve) and floors; then "
+        "the price curve and each model's projected price per year.",
+        font=NOTE_FONT,
+    )
     row, placed = 5, {}
     for case in scenario.cases:
         base_first = placed["base"].first_row if placed else None
-        placed[case.name], row = _case_block(book, scenario, case, row, base_first, years,
-                                             year_index)
+        placed[case.name], row = _case_block(
+            book, scenario, case, row, base_first, years, year_index
+        )
         row += 1
     book.sheets[SHEET].freeze_panes = "C5"
     book.widths(SHEET, {1: 40, 2: 22, **{FIRST_COL + i: 18 for i in range(max(8, scenario.years))}})
     return placed
 
 
-def _case_block(book: Book, scenario: Scenario, case: Case, row: int, base_first: int | None,
-                years, year_index) -> tuple[CaseModels, int]:
+def _case_block(
+    book: Book, scenario: Scenario, case: Case, row: int, base_first: int | None, years, year_index
+) -> tuple[CaseModels, int]:
     tag = suffix(case.name)
     book.text(SHEET, row, 1, f"Case: {case.name}", font=SECTION_FONT)
     row += 1
@@ -63,9 +73,10 @@ def _case_block(book: Book, scenario: Scenario, case: Case, row: int, base_first
         book.text(SHEET, row, 1, model.name)
         entry = model.catalog_entry
         overrides_price = entry is not None and (entry.input_price, entry.output_price) != (
-            model.input_price, model.output_price)
-        source = ("scenario" if entry is None or overrides_price
-                  else f"catalog, {entry.price_date}")
+            model.input_price,
+            model.output_price,
+        )
+        source = "scenario" if entry is None or overrides_price else f"catalog, {entry.price_date}"
         book.text(SHEET, row, 2, source, font=NOTE_FONT)
         for name, attr, _key, _title, fmt, _lo, _hi in MODEL_FIELDS:
             _model_cell(book, case, tag, index, row, name, attr, fmt, base_first)
@@ -98,13 +109,26 @@ def _case_block(book: Book, scenario: Scenario, case: Case, row: int, base_first
             price_rows[kind].append(row)
             row += 1
         row += 1
-    book.blocks[(SHEET, case.name)] = (first, FIRST_COL, row - 1,
-                                                FIRST_COL + max(len(FIELD_COL), scenario.years))
+    book.blocks[(SHEET, case.name)] = (
+        first,
+        FIRST_COL,
+        row - 1,
+        FIRST_COL + max(len(FIELD_COL), scenario.years),
+    )
     return CaseModels(first, price_rows["input"], price_rows["output"]), row
 
 
-def _model_cell(book: Book, case: Case, tag: str, index: int, row: int, name: str, attr: str,
-                fmt: str, base_first: int | None) -> None:
+def _model_cell(
+    book: Book,
+    case: Case,
+    tag: str,
+    index: int,
+    row: int,
+    name: str,
+    attr: str,
+    fmt: str,
+    base_first: int | None,
+) -> None:
     """An input where the base or this case gives the value; else a link to what it follows."""
     model = case.models[index]
     column = FIELD_COL[name]
@@ -117,11 +141,19 @@ def _model_cell(book: Book, case: Case, tag: str, index: int, row: int, name: st
         book.input(SHEET, row, column, CURVE, fmt, label)
     elif own or (name in FLOOR_OF and value is None):
         # no floor of its own: the (case's) curve floor
-        book.formula(SHEET, row, column, book.name(FLOOR_OF[name] + tag), fmt, font=LINK_FONT,
-                     label=label)
+        book.formula(
+            SHEET, row, column, book.name(FLOOR_OF[name] + tag), fmt, font=LINK_FONT, label=label
+        )
     else:
-        book.formula(SHEET, row, column, book.ref(SHEET, base_first + index, column), fmt,
-                     font=LINK_FONT, label=label)
+        book.formula(
+            SHEET,
+            row,
+            column,
+            book.ref(SHEET, base_first + index, column),
+            fmt,
+            font=LINK_FONT,
+            label=label,
+        )
 
 
 def _curve(book: Book, scenario: Scenario, case: Case, tag: str, row: int, years) -> int:
@@ -141,16 +173,38 @@ def _curve(book: Book, scenario: Scenario, case: Case, tag: str, row: int, years
         if t == 0:
             book.constant(SHEET, row, column, 1, "factor")  # no decline in the first year
         elif not isinstance(factor, tuple):
-            book.formula(SHEET, row, column, book.name("annual_decline_factor" + tag), "factor",
-                         font=LINK_FONT, label=label)
+            book.formula(
+                SHEET,
+                row,
+                column,
+                book.name("annual_decline_factor" + tag),
+                "factor",
+                font=LINK_FONT,
+                label=label,
+            )
         elif inherits:
-            book.formula(SHEET, row, column, book.ref(SHEET, base_row, column), "factor",
-                         font=LINK_FONT, label=label)
+            book.formula(
+                SHEET,
+                row,
+                column,
+                book.ref(SHEET, base_row, column),
+                "factor",
+                font=LINK_FONT,
+                label=label,
+            )
         elif t <= len(factor):
             book.input(SHEET, row, column, factor[t - 1], "factor", label)
         else:
-            book.formula(SHEET, row, column, book.ref(SHEET, row, column - 1, fix_col=False),
-                         "factor", font=LINK_FONT, label=label)
-    book.define("curve_decline_factor" + tag, SHEET, row, FIRST_COL, row,
-                FIRST_COL + scenario.years - 1)
+            book.formula(
+                SHEET,
+                row,
+                column,
+                book.ref(SHEET, row, column - 1, fix_col=False),
+                "factor",
+                font=LINK_FONT,
+                label=label,
+            )
+    book.define(
+        "curve_decline_factor" + tag, SHEET, row, FIRST_COL, row, FIRST_COL + scenario.years - 1
+    )
     return row + 1

@@ -180,8 +180,10 @@ def _core_properties(xml: bytes, title: str) -> bytes:
     # openpyxl's lxml writer declares namespaces on each element, not on the root, so the
     # replacements declare their own (a repeated declaration of the same URI is harmless).
     for tag in ("dcterms:created", "dcterms:modified"):
-        element = (f'<{tag} xmlns:dcterms="{_NS_DCTERMS}" xmlns:xsi="{_NS_XSI}" '
-                   f'xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</{tag}>')
+        element = (
+            f'<{tag} xmlns:dcterms="{_NS_DCTERMS}" xmlns:xsi="{_NS_XSI}" '
+            f'xsi:type="dcterms:W3CDTF">{FIXED_TIMESTAMP}</{tag}>'
+        )
         text, found = re.subn(rf"<{tag}\b[^>]*>[^<]*</{tag}>|<{tag}\b[^>]*/>", element, text)
         if not found:
             text = text.replace("</cp:coreProperties>", element + "</cp:coreProperties>")
