@@ -10,6 +10,9 @@ SHEETS = ["Summary", "Inputs", "Models", "Calc", "Sensitivity", "Checks", "Notes
 def build(scenario: Scenario) -> bytes:
     """The finished workbook (formulas, cached values, fixed metadata) as bytes."""
     import io
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
 
     from .. import fingerprint
     from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
@@ -31,7 +34,9 @@ def build(scenario: Scenario) -> bytes:
     fingerprint.write_sheet(book, entries)
     book.wb.properties.creator = "unitecon"
     buffer = io.BytesIO()
-    book.wb.save(buffer)
+    # Stored, not deflated: finalize() rewrites every part and compresses once.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        ExcelWriter(book.wb, archive).write_data()
     return finalize(
         buffer.getvalue(),
         book.values,
