@@ -20,6 +20,22 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _output_option(help_text: str) -> Callable:
+    return click.option(
+        "-o",
+        "--output",
+        default="output",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        help=help_text,
+    )
+
+
+_force_option = click.option(
+    "--force", is_flag=True, help="Replace workbooks even when they were edited."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__, "--version", prog_name="unitecon", message="%(prog)s %(version)s"
@@ -52,15 +68,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    default="output",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Folder for the workbooks.",
-)
-@click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
+@_output_option("Folder for the workbooks.")
+@_force_option
 def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
     """Write one workbook per scenario file, OUTPUT/<file stem>.xlsx."""
     from generator import api
@@ -86,14 +95,7 @@ def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
 @click.argument(
     "folder", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-@click.option(
-    "-o",
-    "--output",
-    default="output",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Folder for the workbooks and portfolio.xlsx.",
-)
+@_output_option("Folder for the workbooks and portfolio.xlsx.")
 @click.option(
     "-j",
     "--jobs",
@@ -102,7 +104,7 @@ def generate(files: tuple[Path, ...], output: Path, force: bool) -> None:
     help="Worker processes.  [default: one per core]",
 )
 @click.option("-r", "--recursive", is_flag=True, help="Include sub-folders, mirrored under OUTPUT.")
-@click.option("--force", is_flag=True, help="Replace workbooks even when they were edited.")
+@_force_option
 def batch(folder: Path, output: Path, jobs: int | None, recursive: bool, force: bool) -> None:
     """Write a workbook for every *.yaml/*.yml in DIR, in parallel, plus OUTPUT/portfolio.xlsx.
 
