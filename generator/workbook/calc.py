@@ -91,7 +91,7 @@ def write(book: Book, scenario: Scenario, models: dict[str, CaseModels]) -> dict
         placed[case.name], row = _case_block(book, scenario, case, models[case.name], row)
         row += 1
     book.sheets[SHEET].freeze_panes = "C6"
-    book.widths(SHEET, {1: 44, 2: 20, **{FIRST_COL + t: 16 for t in range(scenario.years)}})
+    book.widths(SHEET, {1: 44, 2: 20, **{FIRST_COL + t: 20 for t in range(scenario.years)}})
     return placed
 
 

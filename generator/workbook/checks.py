@@ -173,7 +173,7 @@ def _decline_check(r: E) -> E:
 
 
 def _base_only(build):
-    return lambda case, index: build() if index == 0 else None
+    return lambda _case, index: build() if index == 0 else None
 
 
 def _calc_row(book: Book, scenario: Scenario, row: int) -> E:
