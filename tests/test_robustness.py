@@ -288,6 +288,40 @@ def test_unedited_workbook_is_regenerated_silently(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"wrote {target}"
 
 
+def test_a_changed_scenario_replaces_an_unedited_workbook(tmp_path: Path) -> None:
+    scenario = tmp_path / "support_bot.yaml"
+    scenario.write_text(SUPPORT.read_text())
+    out = tmp_path / "out"
+    assert run("generate", scenario, "-o", out).exit_code == 0
+    target = out / "support_bot.xlsx"
+    first = target.read_bytes()
+    text = scenario.read_text()
+    scenario.write_text(text.replace("name: ", "name: Renamed ", 1))
+
+    result = run("generate", scenario, "-o", out)
+
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes() != first
+    assert "Renamed" in load_workbook(target)["Summary"]["B2"].value
+
+
+def test_an_edit_is_kept_even_when_the_scenario_changed(tmp_path: Path) -> None:
+    scenario = tmp_path / "support_bot.yaml"
+    scenario.write_text(SUPPORT.read_text())
+    out = tmp_path / "out"
+    assert run("generate", scenario, "-o", out).exit_code == 0
+    target = out / "support_bot.xlsx"
+    _edit_named_cell(target, "cache_hit_rate", 0.5)
+    edited = target.read_bytes()
+    scenario.write_text(scenario.read_text().replace("name: ", "name: Renamed ", 1))
+
+    result = run("generate", scenario, "-o", out)
+
+    assert result.exit_code == 1
+    assert "changed inputs: cache_hit_rate" in result.stderr
+    assert target.read_bytes() == edited
+
+
 @pytest.mark.parametrize("content", [b"", b"not a workbook", None], ids=["empty", "text", "xlsx"])
 def test_a_file_unitecon_did_not_write_is_refused(content, tmp_path: Path) -> None:
     target = tmp_path / "support_bot.xlsx"
