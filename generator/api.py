@@ -140,7 +140,7 @@ def _details(scenario: Scenario) -> dict:
         "target_gross_margin": scenario.base.target_gross_margin,
         "currency": scenario.currency,
         "worst_case": worst,
-        "inference_share_last_year": inference / revenue if revenue > 1e-12 else "n/a",
+        "inference_share_last_year": model.ratio(inference, revenue),
     }
 
 
