@@ -36,7 +36,7 @@ def entries_of(book) -> list[tuple[str, str, str, object]]:
     for sheet, ref, label in book.inputs:
         if label in VIEW_INPUTS:
             continue
-        content = book.sheets[sheet][ref].value
+        content = book.content(sheet, ref)
         out.append((label, sheet, ref, content))
     return out
 

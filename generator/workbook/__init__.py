@@ -15,11 +15,11 @@ def build(scenario: Scenario) -> bytes:
     from openpyxl.writer.excel import ExcelWriter
 
     from .. import fingerprint
-    from . import calc, checks, inputs, models_sheet, notes, sensitivity, summary
+    from . import calc, checks, inputs, models_sheet, notes, sensitivity, sheetdata, summary
     from .book import Book
     from .xlsxfile import finalize
 
-    book = Book(SHEETS)
+    book = Book(SHEETS, fast=True)
     inputs.write(book, scenario)
     calc.write_years(book, scenario)
     placed_models = models_sheet.write(
@@ -33,12 +33,13 @@ def build(scenario: Scenario) -> bytes:
     entries = fingerprint.entries_of(book)
     fingerprint.write_sheet(book, entries)
     book.wb.properties.creator = "unitecon"
+    prepared = sheetdata.prepare(book)
     buffer = io.BytesIO()
     # Stored, not deflated: finalize() rewrites every part and compresses once.
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(book.wb, archive).write_data()
     return finalize(
-        buffer.getvalue(),
+        sheetdata.inject(buffer.getvalue(), book, prepared),
         book.values,
         title=scenario.name,
         custom={fingerprint.PROPERTY: fingerprint.digest(entries)},

@@ -5,9 +5,9 @@ from __future__ import annotations
 from copy import copy
 
 from openpyxl import Workbook
-from openpyxl.comments import Comment
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from .expr import E, ErrorValue
@@ -60,9 +60,13 @@ def area(row1: int, col1: int, row2: int, col2: int) -> str:
 class Book:
     """Writes cells into an openpyxl workbook and remembers each formula's computed value."""
 
-    def __init__(self, sheet_titles: list[str]):
+    def __init__(self, sheet_titles: list[str], *, fast: bool = False):
         self.wb = Workbook()
+        self._scratch = self.wb.active  # parent of detached style cells; removed below
         self.wb.remove(self.wb.active)
+        # fast: cells live here and sheetdata.render() writes them, instead of openpyxl cells
+        self.fast = fast
+        self.records: dict[str, dict[tuple[int, int], list]] = {t: {} for t in sheet_titles}
         self.sheets = {title: self.wb.create_sheet(title) for title in sheet_titles}
         self.values: dict[str, dict[str, object]] = {title: {} for title in sheet_titles}
         self.grid: dict[tuple[str, int, int], object] = {}  # every written cell's value
@@ -143,16 +147,55 @@ class Book:
         self.wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{target}")
 
     # -- writing -------------------------------------------------------------------
-    def _style(self, target, key: tuple, **attributes) -> None:
-        """Apply a style, reusing the first cell's style record: openpyxl hashes every style
-        object it is given, which would otherwise dominate the time to build a workbook."""
+    def _style_of(self, key: tuple, base=None, **attributes):
+        """A style record for `attributes` (on top of `base`), made once per key: openpyxl
+        hashes every style object it is given, which would otherwise dominate build time."""
         cached = self._styles.get(key)
         if cached is None:
+            scratch = Cell(self._scratch)  # a detached cell: registers the style, holds nothing
+            if base is not None:
+                scratch._style = copy(base)
+            for attribute, value in attributes.items():
+                setattr(scratch, attribute, value)
+            cached = self._styles[key] = copy(scratch._style)
+        return cached
+
+    def _put(
+        self, sheet: str, row: int, column: int, kind: str, payload, cached, style, fmt: str
+    ) -> str:
+        """Store one cell; returns its coordinate. `kind`: 'f' formula, 'n' number, 's' text."""
+        if self.fast:
+            self.records[sheet][(row, column)] = [kind, payload, cached, style, fmt]
+        else:
+            target = self.sheets[sheet].cell(row=row, column=column)
+            target.value = "=" + payload if kind == "f" else payload
+            if kind == "s":
+                target.data_type = "s"
+            target._style = copy(style)
+        return f"{col(column)}{row}"
+
+    def restyle(self, sheet: str, row: int, column: int, key: str, **attributes) -> None:
+        """Change the style of a written cell (a fill or an alignment on top of its style)."""
+        if not self.fast:
+            target = self.sheets[sheet].cell(row=row, column=column)
             for attribute, value in attributes.items():
                 setattr(target, attribute, value)
-            self._styles[key] = copy(target._style)
-        else:
-            target._style = copy(cached)
+            return
+        record = self.records[sheet][(row, column)]
+        record[3] = self._style_of((key, id(record[3])), record[3], **attributes)
+
+    def number_format(self, sheet: str, row: int, column: int) -> str:
+        if not self.fast:
+            return self.sheets[sheet].cell(row=row, column=column).number_format
+        return FORMATS[self.records[sheet][(row, column)][4]]
+
+    def content(self, sheet: str, ref: str):
+        """What a written cell holds: its value, or its formula text starting with '='."""
+        if not self.fast:
+            return self.sheets[sheet][ref].value
+        row_col = coordinate_to_tuple(ref)
+        kind, payload, *_ = self.records[sheet][row_col]
+        return "=" + payload if kind == "f" else payload
 
     def input(
         self,
@@ -162,33 +205,21 @@ class Book:
         value,
         fmt: str,
         label: str,
-        note: str | None = None,
     ) -> E:
         """An input cell: blue on light yellow, remembered for the fingerprint."""
-        target = self.sheets[sheet].cell(row=row, column=column)
-        if isinstance(value, str):
-            target.value = value
-            target.data_type = "s"
-        else:
-            target.value = value
-        self._style(
-            target,
-            ("input", fmt),
-            font=INPUT_FONT,
-            fill=INPUT_FILL,
-            border=BOX,
-            number_format=FORMATS[fmt],
+        style = self._style_of(
+            ("input", fmt), font=INPUT_FONT, fill=INPUT_FILL, border=BOX, number_format=FORMATS[fmt]
         )
-        if note:
-            target.comment = Comment(note, "unitecon")
+        kind = "s" if isinstance(value, str) else "n"
+        ref = self._put(sheet, row, column, kind, value, None, style, fmt)
         self.grid[(sheet, row, column)] = value
-        self.inputs.append((sheet, target.coordinate, label))
+        self.inputs.append((sheet, ref, label))
         return self.ref(sheet, row, column)
 
     def constant(self, sheet: str, row: int, column: int, value: float, fmt: str) -> None:
         """A fixed number that is part of the method, not an assumption (grey, not an input)."""
-        target = self.sheets[sheet].cell(row=row, column=column, value=value)
-        self._style(target, ("constant", fmt), font=NOTE_FONT, number_format=FORMATS[fmt])
+        style = self._style_of(("constant", fmt), font=NOTE_FONT, number_format=FORMATS[fmt])
+        self._put(sheet, row, column, "n", value, None, style, fmt)
         self.grid[(sheet, row, column)] = value
 
     def formula(
@@ -200,21 +231,24 @@ class Book:
         fmt: str = "general",
         *,
         font: Font = CALC_FONT,
+        fill: PatternFill | None = None,
         label: str | None = None,
     ) -> E:
         """A formula cell with its computed value; an error value is a bug, never shipped."""
         if isinstance(expr.value, ErrorValue) or expr.shape is not None:
             raise AssertionError(f"{sheet}!{col(column)}{row}: ={expr.text} gives {expr.value!r}")
-        target = self.sheets[sheet].cell(row=row, column=column)
-        target.value = "=" + expr.text
-        self._style(target, ("formula", id(font), fmt), font=font, number_format=FORMATS[fmt])
         value = expr.value
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        attributes = {"font": font, "number_format": FORMATS[fmt]}
+        if fill is not None:
+            attributes["fill"] = fill
+        style = self._style_of(("formula", id(font), id(fill), fmt), **attributes)
+        ref = self._put(sheet, row, column, "f", expr.text, value, style, fmt)
         self.grid[(sheet, row, column)] = value
-        self.values[sheet][target.coordinate] = value
+        self.values[sheet][ref] = value
         if label is not None:  # a case cell that inherits: an input-like cell to fingerprint
-            self.inputs.append((sheet, target.coordinate, label))
+            self.inputs.append((sheet, ref, label))
         return self.ref(sheet, row, column)
 
     def text(
@@ -229,17 +263,15 @@ class Book:
         wrap: bool = False,
     ) -> None:
         """Text from anywhere (scenario names included) stored as text, never as a formula."""
-        target = self.sheets[sheet].cell(row=row, column=column)
-        target.value = text
-        target.data_type = "s"
         attributes = {"font": font, "quotePrefix": text[:1] in "=+-@"}
         if fill is not None:
             attributes["fill"] = fill
         if wrap:
             attributes["alignment"] = WRAP
-        self._style(
-            target, ("text", id(font), id(fill), wrap, attributes["quotePrefix"]), **attributes
+        style = self._style_of(
+            ("text", id(font), id(fill), wrap, attributes["quotePrefix"]), **attributes
         )
+        self._put(sheet, row, column, "s", text, None, style, "general")
         self.grid[(sheet, row, column)] = text
 
     def header(self, sheet: str, row: int, column: int, text: str) -> None:

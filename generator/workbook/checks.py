@@ -53,8 +53,9 @@ def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) 
             if expr is not None:
                 # a garbage input (text, a zero factor) fails its check instead of
                 # turning it, and with it checks_ok, into an error value
-                book.formula(SHEET, row, FIRST_COL + index, IFERROR(expr, False), "bool")
-                book.sheets[SHEET].cell(row=row, column=FIRST_COL + index).fill = CHECK_FILL
+                book.formula(
+                    SHEET, row, FIRST_COL + index, IFERROR(expr, False), "bool", fill=CHECK_FILL
+                )
         row += 1
     last_col = FIRST_COL + len(scenario.cases) - 1
     book.text(SHEET, 3, 1, "All checks pass", font=SECTION_FONT)

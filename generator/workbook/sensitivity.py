@@ -7,7 +7,7 @@ from openpyxl.styles import Font
 
 from ..model import PER_MILLION, ZERO
 from ..scenario import Scenario
-from .book import NOTE_FONT, SECTION_FONT, TITLE_FONT, Book, area
+from .book import NOTE_FONT, SECTION_FONT, TITLE_FONT, Book, area, cell
 from .expr import COLUMNS, IF, ISNUMBER, MAX, POWER, E
 from .models_sheet import FIELD_COL
 from .models_sheet import SHEET as MODELS
@@ -107,7 +107,7 @@ def write(book: Book, scenario: Scenario) -> None:
         "Bold underlined: at or above the target gross margin (Inputs: target_gross_margin).",
         font=NOTE_FONT,
     )
-    sheet.freeze_panes = sheet.cell(row=first_row, column=GRID_COL).coordinate
+    sheet.freeze_panes = cell(first_row, GRID_COL, fix_row=False, fix_col=False)
     helper_cols = range(helper_col, helper_col + 3 * len(scenario.base.models) + 2)
     book.widths(
         SHEET,

@@ -22,6 +22,7 @@ from .book import (
     WRAP,
     Book,
     area,
+    cell,
     col,
 )
 from .expr import COLUMNS, COUNT, IF, INDEX, ISERROR, ISNUMBER, MATCH, MIN, E
@@ -109,7 +110,7 @@ def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) 
     _headline(book, scenario, places)
     _fit_widths(book, places)
     _charts(book, scenario, places)
-    sheet.freeze_panes = sheet.cell(row=CHECKS_ROW + 1, column=2).coordinate
+    sheet.freeze_panes = cell(CHECKS_ROW + 1, 2, fix_row=False, fix_col=False)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 1
     sheet.sheet_properties.pageSetUpPr.fitToPage = True  # one printed page, charts included
@@ -130,7 +131,6 @@ def _top(book: Book, scenario: Scenario, places: Layout) -> None:
         names[0],
         "general",
         "active_case",
-        note="Choose the case the headline and the cost chart show: " + ", ".join(names) + ".",
     )
     book.define("active_case", SHEET, ACTIVE_ROW, 2)
     book.text(
@@ -146,7 +146,7 @@ def _top(book: Book, scenario: Scenario, places: Layout) -> None:
     choice.promptTitle, choice.prompt = "Active case", "The case the headline shows."
     choice.showErrorMessage = choice.showInputMessage = True
     book.sheets[SHEET].add_data_validation(choice)
-    choice.add(book.sheets[SHEET].cell(row=ACTIVE_ROW, column=2).coordinate)
+    choice.add(cell(ACTIVE_ROW, 2, fix_row=False, fix_col=False))
     book.text(SHEET, CHECKS_ROW, 1, "Checks", font=SECTION_FONT)
     if "checks_ok" in book.names:
         status = IF(book.name("checks_ok"), "All checks pass", "Some checks fail: see Checks")
@@ -165,8 +165,8 @@ def _header(book: Book, row: int, texts: dict[int, str], places: Layout) -> None
             book.ref(calc.SHEET, calc.YEARS_ROW, column, fix_col=False),
             "year",
             font=HEADER_FONT,
+            fill=HEADER_FILL,
         )
-        book.sheets[SHEET].cell(row=row, column=column).fill = HEADER_FILL
 
 
 def _case_table(
@@ -264,13 +264,11 @@ def _headline(book: Book, scenario: Scenario, places: Layout) -> None:
         column = book.span(SHEET, names_rows[0], source_col, names_rows[-1], source_col)
         book.formula(SHEET, row, FIRST_COL, pick(column, 1), fmt)
         _align_right(book, row, FIRST_COL)  # years, "never" and "n/a" line up with the numbers
-    _status_colours(
-        book, book.sheets[SHEET].cell(row=places.status_row, column=FIRST_COL).coordinate
-    )
+    _status_colours(book, cell(places.status_row, FIRST_COL, fix_row=False, fix_col=False))
 
 
 def _align_right(book: Book, row: int, column: int) -> None:
-    book.sheets[SHEET].cell(row=row, column=column).alignment = RIGHT
+    book.restyle(SHEET, row, column, "right", alignment=RIGHT)
 
 
 def _status_colours(book: Book, target: str) -> None:
@@ -357,7 +355,7 @@ def _fit_widths(book: Book, places: Layout) -> None:
     for (title, row, column), value in book.grid.items():
         if title != SHEET or row < HEADLINE_ROW or row == places.tables["gross_margin"] - 1:
             continue  # the top block and section titles overflow into empty cells instead
-        shown = _shown(value, sheet.cell(row=row, column=column).number_format)
+        shown = _shown(value, book.number_format(SHEET, row, column))
         widths[column] = max(widths.get(column, 0), len(shown) + 2)
     for column in range(FIRST_COL, places.status_col + 1):
         widths[column] = max(widths.get(column, 0), 12)
@@ -371,7 +369,7 @@ def _fit_widths(book: Book, places: Layout) -> None:
                 for r in places.case_rows("gross_margin")
             ),
         )
-        sheet.cell(row=header, column=column).alignment = WRAP
+        book.restyle(SHEET, header, column, "wrap", alignment=WRAP)
     sheet.row_dimensions[header].height = 30
     book.widths(SHEET, {column: min(width, 60) for column, width in widths.items()})
 
