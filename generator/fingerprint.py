@@ -20,14 +20,14 @@ def digest(entries: list[tuple[str, str, str, object]]) -> str:
 
 def write_sheet(book, entries: list[tuple[str, str, str, object]]) -> None:
     """A very hidden sheet listing each input cell and what it held when generated."""
-    sheet = book.wb.create_sheet(SHEET)
-    sheet.sheet_state = "veryHidden"
-    sheet.append(["input", "sheet", "cell", "content as generated"])
-    for row, (label, sheet_title, ref, content) in enumerate(entries, start=2):
-        for column, value in enumerate((label, sheet_title, ref, content), start=1):
-            target = sheet.cell(row=row, column=column, value=value)
+    book.add_sheet(SHEET).sheet_state = "veryHidden"
+    header = ("input", "sheet", "cell", "content as generated")
+    for row, values in enumerate([header, *entries], start=1):
+        for column, value in enumerate(values, start=1):
             if isinstance(value, str):
-                target.data_type = "s"
+                book.text(SHEET, row, column, value)
+            else:
+                book.constant(SHEET, row, column, value, "general")
 
 
 def entries_of(book) -> list[tuple[str, str, str, object]]:

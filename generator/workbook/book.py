@@ -78,6 +78,12 @@ class Book:
         self.blocks: dict[tuple[str, str], tuple[int, int, int, int]] = {}
         self.on = sheet_titles[0]
 
+    def add_sheet(self, title: str):
+        """One more sheet after those given at the start."""
+        self.sheets[title] = self.wb.create_sheet(title)
+        self.values[title], self.records[title] = {}, {}
+        return self.sheets[title]
+
     # -- references ----------------------------------------------------------------
     def ref(
         self, sheet: str, row: int, column: int, *, fix_row: bool = True, fix_col: bool = True
