@@ -40,7 +40,8 @@ def build(scenario: Scenario) -> bytes:
         ExcelWriter(book.wb, archive).write_data()
     return finalize(
         sheetdata.inject(buffer.getvalue(), book, prepared),
-        book.values,
+        {},
+        filled=prepared.keys(),
         title=scenario.name,
         custom={fingerprint.PROPERTY: fingerprint.digest(entries)},
     )

@@ -9,6 +9,7 @@ import zipfile
 from xml.sax.saxutils import escape
 
 from .book import Book, col
+from .xlsxfile import encode
 
 _SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.DOTALL)
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
@@ -83,14 +84,7 @@ def _cell(ref: str, sid: int, kind: str, payload, cached) -> str:
         space = ' xml:space="preserve"' if payload != payload.strip() else ""
         return f'<c r="{ref}" s="{sid}" t="inlineStr"><is><t{space}>{escape(payload)}</t></is></c>'
     if kind == "n":
-        return f'<c r="{ref}" s="{sid}"><v>{_number(payload)}</v></c>'
-    formula = f"<f>{escape(payload)}</f>"
-    if isinstance(cached, bool):
-        return f'<c r="{ref}" s="{sid}" t="b">{formula}<v>{int(cached)}</v></c>'
-    if isinstance(cached, str):
-        return f'<c r="{ref}" s="{sid}" t="str">{formula}<v>{escape(cached)}</v></c>'
-    return f'<c r="{ref}" s="{sid}">{formula}<v>{_number(cached)}</v></c>'
-
-
-def _number(value) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
+        return f'<c r="{ref}" s="{sid}"><v>{encode(payload, ref)[1]}</v></c>'
+    cell_type, value = encode(cached, ref)  # the same encoding, and checks, as finalize()
+    kind_attr = f' t="{cell_type}"' if cell_type else ""
+    return f'<c r="{ref}" s="{sid}"{kind_attr}><f>{escape(payload)}</f><v>{value}</v></c>'

@@ -8,7 +8,7 @@ import numbers
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr, unescape
 
@@ -49,11 +49,13 @@ def finalize(
     *,
     title: str = "",
     custom: Mapping[str, str] | None = None,
+    filled: Collection[str] = (),
 ) -> bytes:
     """Return `xlsx` with every formula's cached value written and all metadata fixed.
 
     `values` maps sheet title -> {"C5": value}. Every formula cell needs an entry
-    (ValueError otherwise); entries for cells without a formula are ignored.
+    (ValueError otherwise); entries for cells without a formula are ignored. Sheets named
+    in `filled` already carry their cached values and are left as they are.
     """
     with zipfile.ZipFile(io.BytesIO(xlsx)) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
@@ -66,6 +68,8 @@ def finalize(
 
     missing: list[str] = []
     for sheet_title, part in sheets.items():
+        if sheet_title in filled:
+            continue
         parts[part] = _fill_sheet(parts[part], values.get(sheet_title, {}), sheet_title, missing)
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
@@ -116,7 +120,7 @@ def _fill_sheet(
         if ref not in values:
             missing.append(f"{_quote_sheet(sheet_title)}!{ref}")
             return match.group(0)
-        cell_type, cached = _encode(values[ref], f"{_quote_sheet(sheet_title)}!{ref}")
+        cell_type, cached = encode(values[ref], f"{_quote_sheet(sheet_title)}!{ref}")
         if " t=" in attrs:
             attrs = _TYPE_ATTR.sub("", attrs)
         if cell_type:
@@ -130,7 +134,7 @@ def _fill_sheet(
     return text.encode("utf-8")
 
 
-def _encode(value: object, where: str) -> tuple[str, str]:
+def encode(value: object, where: str) -> tuple[str, str]:
     """(cell t attribute, <v> text) for one cached value."""
     # Plain floats are nearly every cell; skip the slower ABC checks for them.
     if type(value) is float and math.isfinite(value):
