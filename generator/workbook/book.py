@@ -58,7 +58,10 @@ def area(row1: int, col1: int, row2: int, col2: int) -> str:
 
 
 class Book:
-    """Writes cells into an openpyxl workbook and remembers each formula's computed value."""
+    """Writes cells into an openpyxl workbook and remembers each formula's computed value.
+
+    With fast=True the cells are kept as records and written as XML by sheetdata (much
+    faster); openpyxl still holds everything else: styles, names, validation, charts."""
 
     def __init__(self, sheet_titles: list[str], *, fast: bool = False):
         self.wb = Workbook()

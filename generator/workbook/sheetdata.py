@@ -18,7 +18,10 @@ _DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
 def prepare(book: Book) -> dict[str, tuple[str, str]]:
     """Sheet title -> (<sheetData> XML, used range) for every sheet `book` wrote itself.
 
-    Run before openpyxl writes the styles, so that every style used here is registered."""
+    Run before openpyxl writes the styles, so that every style used here is registered.
+    A book that wrote openpyxl cells instead (fast=False) has nothing to prepare."""
+    if not book.fast:
+        return {}
     return {
         title: render(book, records, book.sheets[title].row_dimensions)
         for title, records in book.records.items()
