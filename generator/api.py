@@ -104,12 +104,11 @@ def generate_one(source: Path, target: Path, *, force: bool = False) -> Outcome:
     except UnitEconError as error:
         return Outcome(source=source, error=str(error))
     years = tuple(range(scenario.start_year, scenario.start_year + scenario.years))
-    margins = tuple(
-        (case.name, tuple(model.rows(scenario, case.name)["gross_margin"]))
-        for case in scenario.cases
-    )
+    tables = {case.name: model.rows(scenario, case.name) for case in scenario.cases}
+    margins = tuple((name, tuple(table["gross_margin"])) for name, table in tables.items())
     first = tuple(
-        (case.name, model.first_year_at_target(scenario, case.name)) for case in scenario.cases
+        (name, model.first_year_at_target(scenario, name, table["gross_margin"]))
+        for name, table in tables.items()
     )
     return Outcome(
         source=source,
@@ -118,21 +117,21 @@ def generate_one(source: Path, target: Path, *, force: bool = False) -> Outcome:
         years=years,
         margins=margins,
         first_at_target=first,
-        details=_details(scenario),
+        details=_details(scenario, tables),
     )
 
 
-def _details(scenario: Scenario) -> dict:
+def _details(scenario: Scenario, tables: dict[str, dict]) -> dict:
     """Plain figures the portfolio summary needs (picklable, no workbook objects)."""
     from . import model
 
-    base = model.rows(scenario, "base")
+    base = tables["base"]
     last = scenario.years - 1
     worst = None
-    for case in scenario.cases:
-        margin = model.rows(scenario, case.name)["gross_margin"][last]
+    for name, table in tables.items():
+        margin = table["gross_margin"][last]
         if isinstance(margin, float) and (worst is None or margin < worst[1]):
-            worst = (case.name, margin)
+            worst = (name, margin)
     revenue, inference = base["revenue_per_seat"][last], base["inference_cost_per_seat"][last]
     return {
         "start_year": scenario.start_year,

@@ -122,10 +122,16 @@ def compute(scenario: Scenario, case: str = "base") -> pd.DataFrame:
     return pd.DataFrame(table, index=index)
 
 
-def first_year_at_target(scenario: Scenario, case: str = "base") -> int | str:
-    """The first calendar year whose gross margin reaches the target, or 'never'."""
+def first_year_at_target(
+    scenario: Scenario, case: str = "base", margins: list | None = None
+) -> int | str:
+    """The first calendar year whose gross margin reaches the target, or 'never'.
+
+    `margins`: the case's gross_margin row when the caller has it already."""
     target = scenario.case(case).target_gross_margin
-    for t, margin in enumerate(rows(scenario, case)["gross_margin"]):
+    if margins is None:
+        margins = rows(scenario, case)["gross_margin"]
+    for t, margin in enumerate(margins):
         if margin != NA and margin >= target:
             return scenario.start_year + t
     return "never"

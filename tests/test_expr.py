@@ -404,7 +404,7 @@ def test_a_finished_cell_never_holds_an_error_or_a_range():
     with pytest.raises(AssertionError):
         book.formula("S", 3, 1, book.span("S", 1, 1, 1, 1))
     assert book.formula("S", 4, 1, lift(1) / 4).value == 0.25
-    assert book.values["S"]["A4"] == 0.25
+    assert book.grid[("S", 4, 1)] == 0.25
 
 
 # -- functions over ranges ------------------------------------------------------------------

@@ -71,7 +71,6 @@ class Book:
         self.fast = fast
         self.records: dict[str, dict[tuple[int, int], list]] = {t: {} for t in sheet_titles}
         self.sheets = {title: self.wb.create_sheet(title) for title in sheet_titles}
-        self.values: dict[str, dict[str, object]] = {title: {} for title in sheet_titles}
         self.grid: dict[tuple[str, int, int], object] = {}  # every written cell's value
         self.names: dict[str, tuple[str, int, int, int, int]] = {}
         self.ranges: set[str] = set()
@@ -84,7 +83,7 @@ class Book:
     def add_sheet(self, title: str):
         """One more sheet after those given at the start."""
         self.sheets[title] = self.wb.create_sheet(title)
-        self.values[title], self.records[title] = {}, {}
+        self.records[title] = {}
         return self.sheets[title]
 
     # -- references ----------------------------------------------------------------
@@ -255,7 +254,6 @@ class Book:
         style = self._style_of(("formula", id(font), id(fill), fmt), **attributes)
         ref = self._put(sheet, row, column, "f", expr.text, value, style, fmt)
         self.grid[(sheet, row, column)] = value
-        self.values[sheet][ref] = value
         if label is not None:  # a case cell that inherits: an input-like cell to fingerprint
             self.inputs.append((sheet, ref, label))
         return self.ref(sheet, row, column)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..scenario import Scenario
+from ..scenario import SHARE_TOLERANCE, Scenario
 from .book import CHECK_FILL, NOTE_FONT, SECTION_FONT, TITLE_FONT, Book
 from .expr import (
     ABS,
@@ -28,7 +28,6 @@ from .inputs import fields_for
 SHEET = "Checks"
 FIRST_ROW = 6
 FIRST_COL = 2
-SHARE_TOLERANCE = 1e-6
 
 
 def write(book: Book, scenario: Scenario, calc_rows: dict[str, dict[str, int]]) -> None:
